@@ -82,7 +82,7 @@ class YamlSyntaxError(QunguardError):
 def load_yaml(text: str, path: str = "<string>") -> Any:
     """Parse YAML text; raise :class:`YamlSyntaxError` naming ``path:line``."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
