@@ -39,6 +39,7 @@ from typing import Any
 from bot.actions import Action, ActionKind
 from bot.errors import RulesError
 from bot.events import Sender
+from bot.moderation import MUTED_SPEAKING_RULE
 from bot.verdicts import PastOffence, Severity, Violation
 
 __all__ = [
@@ -189,27 +190,20 @@ class Ladder:
         ``incident`` joins them); a message that follows the last offence
         within ``incident`` continues that incident instead of starting a new one.
         """
-        times = sorted({(o.room_id, o.message_id, o.at) for o in history if o.at <= at}, key=lambda t: t[2])
-        if not times:
+        earlier = [o for o in history if o.at <= at]
+        if not earlier:
             return 1
         gap = self.policy.incident
-        incidents = 1
-        for (_, _, before), (_, _, after) in pairwise(times):
-            if after - before >= gap or gap <= timedelta(0):
-                incidents += 1
-        last = times[-1][2]
+        last = max(o.at for o in earlier)
         continues = gap > timedelta(0) and at - last < gap
+        incidents = _incidents(earlier, gap)
         return incidents if continues else incidents + 1
 
     def severity_for(
         self, violations: Sequence[Violation], history: Sequence[PastOffence], at: datetime
     ) -> Severity:
         worst = max((v.severity for v in violations), key=lambda s: s.rank)
-        n = self.offence_number(history, at)
-        for threshold, sev in self.policy.escalate.items():
-            if n >= threshold and sev.rank > worst.rank:
-                worst = sev
-        return worst
+        return self._escalated(worst, self.offence_number(history, at))
 
     def decide(
         self,
@@ -228,10 +222,55 @@ class Ladder:
         """
         if not violations or sender.is_bot or sender.is_exempt:
             return []
-        severity = self.severity_for(violations, history, at)
-        n = self.offence_number(history, at)
-        lead = max(violations, key=lambda v: v.severity.rank)  # first of the most severe
+        real = [v for v in violations if v.rule != MUTED_SPEAKING_RULE]
+        past = [h for h in history if h.rule != MUTED_SPEAKING_RULE]
+        if real:
+            severity = self.severity_for(real, past, at)
+            n = self.offence_number(past, at)
+            lead = max(real, key=lambda v: v.severity.rank)  # first of the most severe
+        else:
+            # Speaking while muted: reminded first, escalated when it happens again.
+            last_real = max((h.at for h in past), default=None)
+            reminded = any(
+                h.rule == MUTED_SPEAKING_RULE and (last_real is None or h.at > last_real) for h in history
+            )
+            lead = violations[0]
+            n = self.offence_number(past, at) if past else 1
+            if not reminded:
+                reason = self._reasons(lead, lead.severity, n, at, (), sender, name, case_no)[0]
+                return [Action(ActionKind.WARN_PRIVATE, lead.room_id, lead.sender_id, None, reason)]
+            n = _incidents(past, self.policy.incident) + 1
+            severity = self._escalated(lead.severity, n)
         steps = self.policy.tiers.get(severity, ())
+        member_reason, admin_reason = self._reasons(lead, severity, n, at, steps, sender, name, case_no)
+        actions: list[Action] = []
+        seen: set[ActionKind] = set()
+        for step in steps:
+            if step.kind in seen:
+                continue
+            seen.add(step.kind)
+            reason = admin_reason if step.kind in _ADMIN_FACING else member_reason
+            actions.append(Action(step.kind, lead.room_id, lead.sender_id, step.duration, reason))
+        return actions
+
+    def _escalated(self, severity: Severity, n: int) -> Severity:
+        for threshold, sev in self.policy.escalate.items():
+            if n >= threshold and sev.rank > severity.rank:
+                severity = sev
+        return severity
+
+    def _reasons(
+        self,
+        lead: Violation,
+        severity: Severity,
+        n: int,
+        at: datetime,
+        steps: Sequence[Step],
+        sender: Sender,
+        name: str,
+        case_no: int | None,
+    ) -> tuple[str, str]:
+        """The member-facing reason (the rule's message, filled in) and the admins' one."""
         mute_until = next((at + s.duration for s in steps if s.kind is ActionKind.MUTE and s.duration), None)
         values = {
             "name": name or sender.contact_id,
@@ -242,17 +281,21 @@ class Ladder:
             "until": _until_text(mute_until, lead),
             "count": str(n),
         }
-        member_reason = fill_template(lead.message, values).strip() or _default_reason(lead)
-        admin_reason = f"{lead.category_zh}·{severity.label_zh}（{lead.rule}），第{n}次违规：{member_reason}"
-        actions: list[Action] = []
-        seen: set[ActionKind] = set()
-        for step in steps:
-            if step.kind in seen:
-                continue
-            seen.add(step.kind)
-            reason = admin_reason if step.kind in _ADMIN_FACING else member_reason
-            actions.append(Action(step.kind, lead.room_id, lead.sender_id, step.duration, _clip(reason)))
-        return actions
+        member = fill_template(lead.message, values).strip() or _default_reason(lead)
+        admin = f"{lead.category_zh}·{severity.label_zh}（{lead.rule}），第{n}次违规：{member}"
+        return _clip(member), _clip(admin)
+
+
+def _incidents(history: Sequence[PastOffence], gap: timedelta) -> int:
+    """How many incidents ``history`` holds: offences less than ``gap`` apart are one."""
+    times = sorted({(o.room_id, o.message_id, o.at) for o in history}, key=lambda t: t[2])
+    if not times:
+        return 0
+    incidents = 1
+    for (_, _, before), (_, _, after) in pairwise(times):
+        if gap <= timedelta(0) or after - before >= gap:
+            incidents += 1
+    return incidents
 
 
 _ADMIN_FACING = frozenset(

@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.errors import TranscriptError
 from bot.events import MemberJoined, MemberLeft, Message, MessageType, Sender
-from bot.moderation import Decision, Moderator
+from bot.moderation import MUTED_SPEAKING_RULE, Decision, Moderator
 from bot.qr import MAX_IMAGE_BYTES, decode_qr
 
 __all__ = [
@@ -192,11 +192,15 @@ def _entry(
     if kind == "leave":
         return Entry(number, MemberLeft(room, sender, at, remover_id=_text_field(row, "remover")), name)
     if kind not in MESSAGE_TYPES:
-        raise ValueError(f"unknown type {kind[:30]!r} (one of {', '.join(sorted(MESSAGE_TYPES | MEMBER_TYPES))})")
+        raise ValueError(
+            f"unknown type {kind[:30]!r} (one of {', '.join(sorted(MESSAGE_TYPES | MEMBER_TYPES))})"
+        )
     if kind == "text" and "text" not in row:
         raise ValueError("a text line needs a 'text' field")
 
-    fields = {k: _text_field(row, k) for k in ("text", "url", "title", "description", "app", "card_id", "card_name")}
+    fields = {
+        k: _text_field(row, k) for k in ("text", "url", "title", "description", "app", "card_id", "card_name")
+    }
     file_rel = _text_field(row, "file")
     qr: tuple[str, ...] = ()
     media_key = ""
@@ -284,14 +288,25 @@ class Replay:
 
 
 def outcome_json(outcome: Outcome) -> dict[str, Any]:
-    """The documented ``replay --json`` object for one line."""
+    """The documented ``replay --json`` object for one line.
+
+    ``violations`` lists the rules that fired. Speaking while muted is not a
+    rule of the rules file but the mute in force: it shows as ``"muted": true``,
+    and its reminder or escalation appears among the ``actions``.
+    """
     d = outcome.decision
-    return {
+    found = d.violations if d else ()
+    out: dict[str, Any] = {
         "line": outcome.line,
         "room": outcome.room_id,
         "from": outcome.sender_id,
         "violations": [
-            {"rule": v.rule, "category": v.category, "severity": v.severity.value} for v in (d.violations if d else ())
+            {"rule": v.rule, "category": v.category, "severity": v.severity.value}
+            for v in found
+            if v.rule != MUTED_SPEAKING_RULE
         ],
         "actions": [a.as_json() for a in (d.actions if d else ())],
     }
+    if any(v.rule == MUTED_SPEAKING_RULE for v in found):
+        out["muted"] = True
+    return out

@@ -10,6 +10,7 @@ from bot.actions import ActionKind
 from bot.errors import RulesError
 from bot.events import Sender
 from bot.ladder import Ladder, LadderPolicy, Step, fill_template, parse_duration
+from bot.moderation import MUTED_SPEAKING_RULE
 from bot.verdicts import Evidence, PastOffence, Severity, Violation
 from bot.yamlsource import load_yaml
 
@@ -27,13 +28,17 @@ W, P, M, K, B, NA, NI = (
 )
 
 
-def violation(severity: Severity, rule: str = "ad-contact", message: str = "请勿发广告，请撤回。") -> Violation:
+def violation(
+    severity: Severity, rule: str = "ad-contact", message: str = "请勿发广告，请撤回。"
+) -> Violation:
     return Violation(rule, "ad", severity, "r-gold", MEMBER.contact_id, "m-now", message=message)
 
 
 def offences(*ages: timedelta, severity: Severity = Severity.MINOR) -> list[PastOffence]:
     """Earlier offences, each on its own message, ``age`` before T0."""
-    return [PastOffence(T0 - age, "ad-contact", "ad", severity, "r-gold", f"m{i}") for i, age in enumerate(ages)]
+    return [
+        PastOffence(T0 - age, "ad-contact", "ad", severity, "r-gold", f"m{i}") for i, age in enumerate(ages)
+    ]
 
 
 def kinds(actions) -> list[ActionKind]:
@@ -50,7 +55,9 @@ TIERS = [
     pytest.param([Severity.MINOR, Severity.SEVERE], [], [K, NI, NA], id="most-severe-violation-decides"),
     pytest.param([Severity.MINOR], offences(2 * DAY), [P, M], id="second-offence-in-window-is-moderate"),
     pytest.param([Severity.MINOR], offences(3 * DAY, 2 * DAY), [K, NI, NA], id="third-offence-is-severe"),
-    pytest.param([Severity.MINOR], offences(4 * DAY, 3 * DAY, 2 * DAY), [K, B, NA], id="fourth-offence-blacklists"),
+    pytest.param(
+        [Severity.MINOR], offences(4 * DAY, 3 * DAY, 2 * DAY), [K, B, NA], id="fourth-offence-blacklists"
+    ),
     pytest.param([Severity.MINOR], offences(40 * DAY), [W], id="offence-outside-window-forgotten"),
     pytest.param([Severity.SEVERE], offences(DAY), [K, NI, NA], id="escalation-never-lowers-severity"),
     pytest.param(
@@ -59,7 +66,9 @@ TIERS = [
         [W],
         id="burst-within-incident-counts-once",
     ),
-    pytest.param([Severity.MINOR], offences(HOUR, HOUR - timedelta(seconds=20)), [P, M], id="one-earlier-incident"),
+    pytest.param(
+        [Severity.MINOR], offences(HOUR, HOUR - timedelta(seconds=20)), [P, M], id="one-earlier-incident"
+    ),
 ]
 
 
@@ -121,20 +130,41 @@ def test_admin_notices_say_what_and_how_often():
     assert "第3次" in notice.reason and "ad-contact" in notice.reason
 
 
-def test_muted_member_speaking_is_told_until_when():
-    muted = Violation(
-        "muted-speaking",
+def muted(message: str = "你正在禁言期内（至 {until}）。") -> Violation:
+    return Violation(
+        MUTED_SPEAKING_RULE,
         "mute",
         Severity.MODERATE,
         "r-gold",
         MEMBER.contact_id,
         "m-now",
         evidence=(Evidence("muted", detail="禁言至 11-21 08:00"),),
-        message="你正在禁言期内（至 {until}）。",
+        message=message,
     )
-    policy = LadderPolicy(tiers={**LadderPolicy().tiers, Severity.MODERATE: (Step(P),)})
-    (warn,) = Ladder(policy).decide([muted], [], MEMBER, T0)
-    assert warn.reason == "你正在禁言期内（至 11-21 08:00）。"
+
+
+def test_muted_member_speaking_is_first_reminded_privately_until_when():
+    history = offences(2 * DAY, HOUR)  # the second incident brought the mute
+    (reminder,) = Ladder().decide([muted()], history, MEMBER, T0)
+    assert reminder.kind is W and reminder.reason == "你正在禁言期内（至 11-21 08:00）。"
+
+
+def test_muted_member_speaking_again_after_a_reminder_is_escalated():
+    history = [
+        *offences(2 * DAY, HOUR),
+        PastOffence(
+            T0 - timedelta(minutes=30), MUTED_SPEAKING_RULE, "mute", Severity.MODERATE, "r-gold", "m-r"
+        ),
+    ]
+    assert kinds(Ladder().decide([muted()], history, MEMBER, T0)) == [K, NI, NA]
+
+
+def test_reminders_while_muted_do_not_count_as_offences_later():
+    history = [
+        *offences(3 * DAY),
+        PastOffence(T0 - 2 * DAY, MUTED_SPEAKING_RULE, "mute", Severity.MODERATE, "r-gold", "m-r"),
+    ]
+    assert kinds(Ladder().decide([violation(Severity.MINOR)], history, MEMBER, T0)) == [P, M]
 
 
 def test_empty_template_gets_a_plain_reason():
@@ -146,7 +176,9 @@ def test_empty_template_gets_a_plain_reason():
 @pytest.mark.parametrize(
     ("template", "values", "expected"),
     [
-        pytest.param("{name}你好", {"name": "{rule}{__class__}"}, "{rule}{__class__}你好", id="name-is-not-reparsed"),
+        pytest.param(
+            "{name}你好", {"name": "{rule}{__class__}"}, "{rule}{__class__}你好", id="name-is-not-reparsed"
+        ),
         pytest.param("{name.__class__}", {"name": "x"}, "{name.__class__}", id="no-attribute-lookup"),
         pytest.param("{name[0]}", {"name": "x"}, "{name[0]}", id="no-index-lookup"),
         pytest.param("{unknown}", {}, "{unknown}", id="unknown-field-kept"),
@@ -167,7 +199,15 @@ def test_hostile_member_name_lands_in_reason_verbatim():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("90s", 90), ("10m", 600), ("24h", 86400), ("30d", 30 * 86400), ("2w", 14 * 86400), (45, 45), ("1.5h", 5400)],
+    [
+        ("90s", 90),
+        ("10m", 600),
+        ("24h", 86400),
+        ("30d", 30 * 86400),
+        ("2w", 14 * 86400),
+        (45, 45),
+        ("1.5h", 5400),
+    ],
 )
 def test_parse_duration(text, expected):
     assert parse_duration(text) == timedelta(seconds=expected)
@@ -198,7 +238,9 @@ def test_policy_from_yaml():
     assert policy.window == timedelta(days=7)
     assert policy.across_rooms is True
     assert policy.tiers[Severity.MODERATE] == (Step(P), Step(M, timedelta(hours=2)))
-    assert policy.tiers[Severity.SEVERE] == LadderPolicy().tiers[Severity.SEVERE]  # untouched tiers keep defaults
+    assert (
+        policy.tiers[Severity.SEVERE] == LadderPolicy().tiers[Severity.SEVERE]
+    )  # untouched tiers keep defaults
     assert policy.escalate == {3: Severity.MALICIOUS}
     assert policy.review == frozenset({B})
     ladder = Ladder(policy)
@@ -213,7 +255,12 @@ def test_zero_incident_counts_every_message():
 
 
 def test_ladder_accepts_a_raw_mapping():
-    assert Ladder({"tiers": {"minor": ["warn_public"]}}).decide([violation(Severity.MINOR)], [], MEMBER, T0)[0].kind is P
+    assert (
+        Ladder({"tiers": {"minor": ["warn_public"]}})
+        .decide([violation(Severity.MINOR)], [], MEMBER, T0)[0]
+        .kind
+        is P
+    )
 
 
 @pytest.mark.parametrize(
@@ -223,7 +270,9 @@ def test_ladder_accepts_a_raw_mapping():
         pytest.param("  tiers:\n    awful: [kick]\n", 3, "ladder.tiers.awful", id="unknown-severity"),
         pytest.param("  tiers:\n    minor: [spank]\n", 3, "ladder.tiers.minor[0]", id="unknown-action"),
         pytest.param("  tiers:\n    minor: [{kick: 3h}]\n", 3, "ladder.tiers.minor[0]", id="option-on-kick"),
-        pytest.param("  escalate:\n    second: severe\n", 3, "ladder.escalate.second", id="bad-offence-number"),
+        pytest.param(
+            "  escalate:\n    second: severe\n", 3, "ladder.escalate.second", id="bad-offence-number"
+        ),
         pytest.param("  escalate:\n    2: worse\n", 3, "ladder.escalate.2", id="bad-escalation-severity"),
         pytest.param("  across_rooms: maybe\n", 2, "ladder.across_rooms", id="not-a-boolean"),
         pytest.param("  windw: 3d\n", 2, "ladder.windw", id="unknown-key"),

@@ -41,13 +41,20 @@ def test_text_line_becomes_a_message(tmp_path):
     assert entry.line == 1 and entry.name == "紫金-王工"
     msg = entry.event
     assert isinstance(msg, Message)
-    assert (msg.room_id, msg.sender_id, msg.type, msg.text) == ("r-gold", "wxid_li", MessageType.TEXT, "早上好")
+    assert (msg.room_id, msg.sender_id, msg.type, msg.text) == (
+        "r-gold",
+        "wxid_li",
+        MessageType.TEXT,
+        "早上好",
+    )
     assert msg.at == datetime(2026, 11, 20, 9, 0, tzinfo=CST)
     assert msg.room_topic == "金矿提金技术交流群" and msg.sender_name == "紫金-王工"
 
 
 def test_id_from_the_line_when_given_else_file_name_and_line(tmp_path):
-    entries = read(tmp_path, line(type="text", text="a", id="m-42"), line(type="text", text="b"), name="day1.jsonl")
+    entries = read(
+        tmp_path, line(type="text", text="a", id="m-42"), line(type="text", text="b"), name="day1.jsonl"
+    )
     assert [e.event.id for e in entries] == ["m-42", "day1.jsonl#2"]
 
 
@@ -64,9 +71,21 @@ def test_cards_carry_their_fields_and_readable_text(tmp_path):
         line(type="mini_program", title="帮我砍一刀", app="拼多多"),
         line(type="contact_card", card_id="wxid_x", card_name="贷款经理-王"),
     )
-    assert (url.event.url, url.event.title, url.event.text) == ("https://t.cn/x", "点击领取", "点击领取\n红包")
-    assert (mini.event.type, mini.event.app, mini.event.text) == (MessageType.MINI_PROGRAM, "拼多多", "帮我砍一刀\n拼多多")
-    assert (card.event.card_id, card.event.card_name, card.event.text) == ("wxid_x", "贷款经理-王", "贷款经理-王")
+    assert (url.event.url, url.event.title, url.event.text) == (
+        "https://t.cn/x",
+        "点击领取",
+        "点击领取\n红包",
+    )
+    assert (mini.event.type, mini.event.app, mini.event.text) == (
+        MessageType.MINI_PROGRAM,
+        "拼多多",
+        "帮我砍一刀\n拼多多",
+    )
+    assert (card.event.card_id, card.event.card_name, card.event.text) == (
+        "wxid_x",
+        "贷款经理-王",
+        "贷款经理-王",
+    )
 
 
 def test_image_qr_codes_are_decoded_relative_to_the_transcript(tmp_path):
@@ -124,13 +143,23 @@ def test_unknown_fields_are_ignored(tmp_path):
 BAD_LINES = [
     pytest.param("{not json", "not valid JSON", id="broken-json"),
     pytest.param("[1, 2]", "not a JSON object", id="not-an-object"),
-    pytest.param(json.dumps({"room": "r", "type": "text", "from": "a", "text": "x"}), "'ts'", id="missing-ts"),
+    pytest.param(
+        json.dumps({"room": "r", "type": "text", "from": "a", "text": "x"}), "'ts'", id="missing-ts"
+    ),
     pytest.param(json.dumps({**BASE, "type": "text"}), "'text'", id="text-line-without-text"),
     pytest.param(json.dumps({**BASE, "text": "x"}), "'type'", id="missing-type"),
-    pytest.param(json.dumps({**BASE, "ts": "yesterday", "type": "text", "text": "x"}), "ISO 8601", id="bad-time"),
-    pytest.param(json.dumps({**BASE, "ts": "2026-11-20T09:00:00", "type": "text", "text": "x"}), "offset", id="naive-time"),
+    pytest.param(
+        json.dumps({**BASE, "ts": "yesterday", "type": "text", "text": "x"}), "ISO 8601", id="bad-time"
+    ),
+    pytest.param(
+        json.dumps({**BASE, "ts": "2026-11-20T09:00:00", "type": "text", "text": "x"}),
+        "offset",
+        id="naive-time",
+    ),
     pytest.param(json.dumps({**BASE, "type": "hologram"}), "unknown type", id="unknown-type"),
-    pytest.param(json.dumps({**BASE, "type": "text", "text": {"a": 1}}), "must be text", id="text-not-a-string"),
+    pytest.param(
+        json.dumps({**BASE, "type": "text", "text": {"a": 1}}), "must be text", id="text-not-a-string"
+    ),
     pytest.param("[" * 100_000 + "]" * 100_000, "JSON", id="deeply-nested"),
 ]
 
@@ -140,7 +169,11 @@ def test_bad_line_is_reported_with_its_number_and_the_replay_goes_on(tmp_path, b
     entries = read(tmp_path, line(type="text", text="before"), bad, line(type="text", text="after"))
     good_before, error, good_after = entries
     assert isinstance(error, TranscriptError)
-    assert error.line == 2 and message in str(error) and str(error).startswith(str(tmp_path / "chat.jsonl") + ":2")
+    assert (
+        error.line == 2
+        and message in str(error)
+        and str(error).startswith(str(tmp_path / "chat.jsonl") + ":2")
+    )
     assert (good_before.line, good_after.line) == (1, 3)
 
 

@@ -29,9 +29,13 @@ def register(sub: Any) -> None:
     )
     p.add_argument("transcript", help="JSONL transcript (see shared/formats/transcript.md); - for stdin")
     p.add_argument("--json", action="store_true", help="one JSON decision per input line on stdout")
-    p.add_argument("--rules", help="rules file (default: the config's rules, else the bundled rules/rules.yaml)")
+    p.add_argument(
+        "--rules", help="rules file (default: the config's rules, else the bundled rules/rules.yaml)"
+    )
     p.add_argument("--db", metavar="URL", help="record into this database (default: in memory, nothing kept)")
-    p.add_argument("--all", action="store_true", help="table: show every line, not only those with a decision")
+    p.add_argument(
+        "--all", action="store_true", help="table: show every line, not only those with a decision"
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(handler=run)
 
@@ -70,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
         total=0 if stdin else path.stat().st_size,
         enabled=not args.no_progress and not stdin and sys.stderr.isatty(),
     )
-    lines = _counting(sys.stdin if stdin else path.open(encoding="utf-8", errors="replace", newline=""), progress)
+    lines = _counting(
+        sys.stdin if stdin else path.open(encoding="utf-8", errors="replace", newline=""), progress
+    )
     entries = read_transcript(Path("stdin.jsonl") if stdin else path, lines=lines, on_warning=warn)
 
     exempt = set(_settings_list(rules, "exempt"))
@@ -248,7 +254,17 @@ class _Table:
                 actions.append(a.kind.value)
         if d is not None and d.duplicate:
             actions.append("(已处理过)")
-        self._line([str(outcome.line), f"{event.at:%m-%d %H:%M:%S}", outcome.room_id, who, content, violations, " ".join(actions)])
+        self._line(
+            [
+                str(outcome.line),
+                f"{event.at:%m-%d %H:%M:%S}",
+                outcome.room_id,
+                who,
+                content,
+                violations,
+                " ".join(actions),
+            ]
+        )
 
     def footer(self, n: int, counts: Counter[str], errors: int) -> None:
         if not self.header_done:
@@ -256,4 +272,8 @@ class _Table:
             return
         total = sum(counts.values())
         by_cat = "，".join(f"{k} {v}" for k, v in counts.most_common())
-        self.stream.write(f"\n共 {n} 行，违规 {total} 条（{by_cat}）" + (f"，跳过坏行 {errors} 行" if errors else "") + "。\n")
+        self.stream.write(
+            f"\n共 {n} 行，违规 {total} 条（{by_cat}）"
+            + (f"，跳过坏行 {errors} 行" if errors else "")
+            + "。\n"
+        )
