@@ -1,0 +1,562 @@
+"""The App: puppet events in, moderation, actions out. See :mod:`bot.app` for the story."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.actions import Action, ActionKind
+from bot.app import texts
+from bot.app.commands import COMMANDS, CommandContext, CommandRegistry, split_command
+from bot.app.executor import CaseContext, Executor
+from bot.app.plugins import install_plugins
+from bot.app.rooms import RoomBook
+from bot.app.storeport import AppStore
+from bot.config import Config
+from bot.errors import StoreUnavailable
+from bot.events import (
+    Event,
+    LoggedIn,
+    LoggedOut,
+    MemberJoined,
+    MemberLeft,
+    Message,
+    MessageRecalled,
+    PrivateMessage,
+    PuppetError,
+    RoomInfo,
+    RoomInvitation,
+    Sender,
+    TopicChanged,
+)
+from bot.moderation import Decision, Moderator
+from bot.puppet.outbox import Outbox
+from bot.puppet.port import Puppet
+from bot.rules_holder import RulesHolder
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- lifecycle hooks (issue 5/6 plug in here) ---------------------------------
+
+MessageHook = Callable[["App", Message, Sender, Decision], Awaitable[None]]
+JoinHook = Callable[["App", MemberJoined], Awaitable[None]]
+LeaveHook = Callable[["App", MemberLeft], Awaitable[None]]
+PrivateHook = Callable[["App", PrivateMessage], Awaitable[bool]]
+RoomHook = Callable[["App", str], Awaitable[None]]
+LoginHook = Callable[["App", LoggedIn], Awaitable[None]]
+
+
+@dataclass
+class Hooks:
+    """Lists of async callables, run in order; one failing is logged and the rest still run."""
+
+    message: list[MessageHook] = field(default_factory=list)
+    """Every message in a moderated room, after moderation: ``(app, message, sender, decision)``."""
+    join: list[JoinHook] = field(default_factory=list)
+    """A new member of a moderated room (join event, reconciliation, or an unknown speaker);
+    not for blacklisted members the bot removed, nor for members found when a room is first seen."""
+    leave: list[LeaveHook] = field(default_factory=list)
+    private: list[PrivateHook] = field(default_factory=list)
+    """A private message no command took; return True when handled (the rest are skipped)."""
+    room_enabled: list[RoomHook] = field(default_factory=list)
+    room_disabled: list[RoomHook] = field(default_factory=list)
+    login: list[LoginHook] = field(default_factory=list)
+
+
+@dataclass
+class PendingKick:
+    room_id: str
+    contact_id: str
+    case_no: int | None
+    name: str
+    deadline: datetime
+
+
+class App:
+    """Wires one puppet, the rules, the store, the outbox and the scheduler.
+
+    ``await app.handle(event)`` for each event (``run`` does it for the
+    puppet's events); ``await app.idle()`` waits for the actions those events
+    started (tests)."""
+
+    def __init__(
+        self,
+        config: Config,
+        puppet: Puppet,
+        store: AppStore,
+        rules: RulesHolder,
+        *,
+        outbox: Outbox | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.config = config
+        self.puppet = puppet
+        self.store = store
+        self.rules = rules
+        self.clock = clock
+        self.tz = _zone(config.schedule.timezone)
+        self.outbox = outbox or Outbox.from_config(puppet, config.outbox)
+        self.port = self.outbox
+        """Every send goes through here (rate limit, merging)."""
+        self.rooms = RoomBook(config)
+        self.commands: CommandRegistry = COMMANDS.copy()
+        self.hooks = Hooks()
+        self.moderator = Moderator(rules.engine, rules.ladder, store)
+        self.executor = Executor(
+            port=self.outbox,
+            store=store,
+            rooms=self.rooms,
+            config=config,
+            clock=clock,
+            tz=self.tz,
+            needs_review=lambda a: self.rules.ladder.needs_review(a),
+        )
+        self.executor.on_kicked.append(self._expect_leave)
+        self.pending_kicks: dict[tuple[str, str], PendingKick] = {}
+        self.scheduler: Any = None
+        """The :class:`bot.scheduler.Scheduler` once ``run_app`` attached one."""
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._store_down_told = False
+        self._started = False
+        _register_builtin_commands(self.commands)
+        rules.listeners.append(self._rules_reloaded)
+        install_plugins(self)
+
+    # --- lifecycle -----------------------------------------------------------
+
+    def start(self) -> None:
+        """Read what must survive a restart: switched rooms (mutes are read per message)."""
+        if self._started:
+            return
+        self._started = True
+        try:
+            self.rooms.switched.update(self.store.switched_rooms())
+        except StoreUnavailable as exc:
+            log.error("room switches not loaded: %s", exc)
+
+    async def run(self) -> None:
+        """Handle the puppet's events until it stops."""
+        self.start()
+        self.outbox.start()
+        await self.puppet.run(self.handle)
+
+    async def stop(self, timeout_s: float = 10.0) -> None:
+        await self.puppet.stop()
+        await self.outbox.close(timeout_s)
+        await self.idle(timeout_s)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task[Any]:
+        """Run ``coro`` in the background, kept and logged (actions that wait on the outbox)."""
+        task = asyncio.get_running_loop().create_task(self._guard(coro, name), name=name or None)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def idle(self, timeout_s: float | None = None) -> None:
+        """Wait until every background action has finished."""
+        while self._tasks:
+            done, _ = await asyncio.wait(set(self._tasks), timeout=timeout_s)
+            if not done:
+                break
+
+    async def _guard(self, coro: Coroutine[Any, Any, Any], name: str) -> Any:
+        try:
+            return await coro
+        except asyncio.CancelledError:
+            raise
+        except StoreUnavailable as exc:
+            await self._store_down(exc)
+        except Exception:
+            log.exception("background task %s failed", name or coro)
+        return None
+
+    # --- events ------------------------------------------------------------------
+
+    async def handle(self, event: Event) -> None:
+        """One event; never raises (one bad event must not stop the bot)."""
+        try:
+            await self._dispatch(event)
+        except StoreUnavailable as exc:
+            await self._store_down(exc)
+        except Exception:
+            log.exception("event %r failed; carrying on", type(event).__name__)
+
+    async def _dispatch(self, event: Event) -> None:
+        if isinstance(event, Message):
+            await self.on_message(event)
+        elif isinstance(event, PrivateMessage):
+            await self.on_private(event)
+        elif isinstance(event, MemberJoined):
+            await self.on_join(event)
+        elif isinstance(event, MemberLeft):
+            await self.on_leave(event)
+        elif isinstance(event, TopicChanged):
+            self.rooms.set_topic(event.room_id, event.topic)
+            await self._save_room(event.room_id)
+        elif isinstance(event, RoomInvitation):
+            await self.on_invitation(event)
+        elif isinstance(event, LoggedIn):
+            await self.on_login(event)
+        elif isinstance(event, LoggedOut):
+            log.warning("logged out: %s", event.reason or "no reason given")
+        elif isinstance(event, PuppetError):
+            log.warning("puppet error: %s", event.detail)
+        elif isinstance(event, MessageRecalled):
+            log.info("message %s recalled in %s (its record, if any, stays)", event.message_id, event.room_id)
+
+    async def on_login(self, event: LoggedIn) -> None:
+        self.start()
+        self.rooms.bot_id = event.bot_id
+        log.info("logged in as %s (%s)", event.name or "?", event.bot_id)
+        await self.scan_rooms(event.at)
+        await self.reconcile_members(event.at)
+        await self._run_hooks(self.hooks.login, event)
+
+    # --- room messages -----------------------------------------------------------
+
+    async def on_message(self, msg: Message) -> None:
+        if not self.rooms.bot_id:
+            self.rooms.bot_id = self.puppet.bot_id
+        if msg.sender_id == self.rooms.bot_id:
+            return
+        key = (msg.room_id, msg.id)
+        if key in self._seen:
+            log.info("message %s in %s delivered again; handled once", msg.id, msg.room_id)
+            return
+        self._seen[key] = None
+        if len(self._seen) > 20_000:
+            self._seen.popitem(last=False)
+        if msg.room_id not in self.rooms.info:
+            await self.notice_room(msg.room_id, msg.at, topic=msg.room_topic)
+        if await self._maybe_command(msg):
+            return
+        if not self.rooms.moderated(msg.room_id, msg.room_topic):
+            return
+        facts = self.store.member_facts(msg.room_id, msg.sender_id)
+        if (facts is None or not facts.present) and not self.rooms.is_bot(msg.sender_id):
+            # room-join events miss some ways of joining: an unknown speaker is a new member
+            joined = MemberJoined(msg.room_id, msg.sender_id, msg.at, name=msg.sender_name)
+            if not await self.on_join(joined, source="speaker"):
+                return
+            facts = self.store.member_facts(msg.room_id, msg.sender_id)
+        sender = Sender(
+            contact_id=msg.sender_id,
+            is_admin=self.rooms.is_admin(msg.room_id, msg.sender_id),
+            is_exempt=bool(facts and facts.exempt),
+            is_bot=self.rooms.is_bot(msg.sender_id),
+            joined_at=facts.joined_at if facts else None,
+            inviter_id=facts.inviter_id if facts else "",
+        )
+        decision = self.moderator.handle(msg, sender)
+        self._store_ok()
+        self.store.note_message(msg.room_id, msg.sender_id, msg.at, msg.sender_name)
+        if decision.duplicate:
+            log.info("message %s in %s was handled before (case %s)", msg.id, msg.room_id, decision.case_no)
+        elif decision.actions:
+            ctx = CaseContext(
+                room_id=msg.room_id,
+                contact_id=msg.sender_id,
+                at=msg.at,
+                case_no=decision.case_no,
+                name=msg.sender_name,
+                topic=msg.room_topic or self.rooms.topic(msg.room_id),
+                message=msg,
+                violations=decision.violations,
+                inviter_id=sender.inviter_id,
+                actions=decision.actions,
+            )
+            self.spawn(self.executor.execute(ctx, decision.actions), name=f"case-{decision.case_no}")
+        await self._run_hooks(self.hooks.message, msg, sender, decision)
+
+    async def _maybe_command(self, msg: Message) -> bool:
+        """Run a registered ``#word`` command; True when moderation should skip the message."""
+        parsed = split_command(msg.text, in_room=True)
+        if parsed is None:
+            return False
+        word, args = parsed
+        command = self.commands.find(word)
+        is_admin = self.rooms.is_admin(msg.room_id, msg.sender_id)
+        ctx = CommandContext(self, word, args, msg.sender_id, msg.at, msg, msg.room_id, is_admin)
+        if command is None or not command.where.allows(True):
+            if self.commands.unknown is not None and self.rooms.moderated(msg.room_id, msg.room_topic):
+                await self.commands.unknown(ctx)
+            return False
+        if command.admin_only and not is_admin:
+            if self.rooms.moderated(msg.room_id, msg.room_topic):
+                await ctx.reply_private(texts.NOT_ADMIN)
+            return False  # and the message is moderated like any other
+        await command.handler(ctx)
+        return is_admin
+
+    # --- private messages ----------------------------------------------------------
+
+    async def on_private(self, msg: PrivateMessage) -> None:
+        if msg.sender_id == self.rooms.bot_id:
+            return
+        parsed = split_command(msg.text, in_room=False)
+        if parsed is not None:
+            word, args = parsed
+            command = self.commands.find(word)
+            if command is not None and command.where.allows(False):
+                is_admin = self.rooms.is_global_admin(msg.sender_id)
+                ctx = CommandContext(self, word, args, msg.sender_id, msg.at, msg, "", is_admin)
+                if command.admin_only and not is_admin and not self._admin_anywhere(msg.sender_id):
+                    await ctx.reply_private(texts.NOT_ADMIN)
+                    return
+                await command.handler(ctx)
+                return
+        for hook in self.hooks.private:
+            try:
+                if await hook(self, msg):
+                    return
+            except Exception:
+                log.exception("private-message hook failed")
+
+    def _admin_anywhere(self, contact_id: str) -> bool:
+        return any(contact_id in self.rooms.room_admin_ids(r) for r in self.rooms.info)
+
+    # --- members -----------------------------------------------------------------
+
+    async def on_join(self, event: MemberJoined, *, source: str = "event", seeding: bool = False) -> bool:
+        """Record a join; remove a blacklisted member. True when the member stays."""
+        if event.contact_id == self.rooms.bot_id:
+            await self.notice_room(event.room_id, event.at)
+            return True
+        if event.room_id not in self.rooms.info:
+            await self.notice_room(event.room_id, event.at, topic=event.room_topic)
+        self.rooms.add_member(event.room_id, event.contact_id)
+        if not self.rooms.moderated(event.room_id, event.room_topic):
+            return True
+        self.store.record_join(event.room_id, event.contact_id, event.at, event.inviter_id, event.name)
+        if self.store.is_blacklisted(event.contact_id, event.room_id, self.rooms.bot_id):
+            await self._remove_blacklisted(event, source)
+            return False
+        if not seeding:
+            await self._run_hooks(self.hooks.join, event)
+        return True
+
+    async def _remove_blacklisted(self, event: MemberJoined, source: str) -> None:
+        name = event.name or await self._name(event.contact_id, event.room_id)
+        log.info("blacklisted %s joined %s (%s): removing", event.contact_id, event.room_id, source)
+        ctx = CaseContext(
+            room_id=event.room_id,
+            contact_id=event.contact_id,
+            at=event.at,
+            name=name,
+            topic=self.rooms.topic(event.room_id),
+            inviter_id=event.inviter_id,
+        )
+        kick = Action(ActionKind.KICK, event.room_id, event.contact_id, reason=texts.BLACKLIST_JOIN_REASON)
+        tell = Action(
+            ActionKind.NOTIFY_ADMINS,
+            event.room_id,
+            event.contact_id,
+            reason=texts.BLACKLIST_JOIN_REASON + (f"（邀请人 {event.inviter_id}）" if event.inviter_id else ""),
+        )
+        self.spawn(self.executor.execute(ctx, [kick, tell]), name=f"blacklist-{event.contact_id}")
+
+    async def on_leave(self, event: MemberLeft) -> None:
+        self.rooms.drop_member(event.room_id, event.contact_id)
+        pending = self.pending_kicks.pop((event.room_id, event.contact_id), None)
+        if pending is not None:
+            log.info("kick of %s from %s confirmed by room-leave", event.contact_id, event.room_id)
+        if event.contact_id == self.rooms.bot_id:
+            log.warning("the bot left or was removed from %s", event.room_id)
+            return
+        if self.rooms.moderated(event.room_id):
+            self.store.record_leave(event.room_id, event.contact_id, event.at)
+            await self._run_hooks(self.hooks.leave, event)
+
+    async def _expect_leave(self, ctx: CaseContext, _action: Action) -> None:
+        deadline = self.clock() + timedelta(seconds=self.config.moderation.kick_confirm_timeout_s)
+        self.pending_kicks[(ctx.room_id, ctx.contact_id)] = PendingKick(
+            ctx.room_id, ctx.contact_id, ctx.case_no, ctx.display, deadline
+        )
+
+    # --- rooms -------------------------------------------------------------------
+
+    async def on_invitation(self, event: RoomInvitation) -> None:
+        allowed = self.config.bot.accept_invites_from == "anyone" or self.rooms.is_global_admin(event.inviter_id)
+        if not allowed:
+            log.info("invitation to %r from %s declined (not an admin)", event.room_topic, event.inviter_id)
+            return
+        await self.puppet.accept_invitation(event.invitation_id)
+        log.info("accepted the invitation to %r from %s", event.room_topic, event.inviter_id)
+        self.spawn(self.scan_rooms(event.at), name="scan-after-invite")
+
+    async def notice_room(self, room_id: str, at: datetime, *, topic: str = "") -> RoomInfo:
+        """A room the bot is in but did not know: read it, remember it, and seed its members."""
+        try:
+            info = await self.puppet.room_info(room_id)
+        except Exception as exc:
+            log.warning("room %s: cannot read its details (%s)", room_id, exc)
+            info = RoomInfo(room_id, topic)
+        if topic and not info.topic:
+            info = RoomInfo(info.id, topic, info.owner_id, info.admin_ids, info.member_ids)
+        await self._learn_room(info, at)
+        return info
+
+    async def _learn_room(self, info: RoomInfo, at: datetime) -> None:
+        new = self.rooms.remember(info)
+        await self._save_room(info.id)
+        if new:
+            log.info("room %s (%s): %s", info.id, info.topic or "?", "moderated" if self.rooms.moderated(info.id) else "not moderated")
+        if new and self.rooms.moderated(info.id):
+            await self.reconcile_room(info.id, at, live=info)
+
+    async def scan_rooms(self, at: datetime | None = None) -> None:
+        """Read the room list: rooms the bot was added to without an event are noticed here."""
+        at = at or self.clock()
+        for info in await self.puppet.rooms():
+            try:
+                await self._learn_room(info, at)
+            except StoreUnavailable:
+                raise
+            except Exception:
+                log.exception("room %s: scan failed", info.id)
+
+    async def reconcile_members(self, at: datetime | None = None) -> None:
+        """Compare each moderated room's live member list with the store."""
+        at = at or self.clock()
+        for room_id in self.rooms.moderated_ids():
+            try:
+                await self.reconcile_room(room_id, at)
+            except StoreUnavailable:
+                raise
+            except Exception:
+                log.exception("room %s: member reconciliation failed", room_id)
+
+    async def reconcile_room(self, room_id: str, at: datetime, *, live: RoomInfo | None = None) -> None:
+        if live is None or not live.member_ids:
+            live = await self.puppet.room_info(room_id)
+            self.rooms.remember(live)
+        if not live.member_ids:
+            return
+        known = self.store.present_members(room_id)
+        seeding = not known
+        for cid in live.member_ids:
+            if cid not in known and cid != self.rooms.bot_id:
+                await self.on_join(MemberJoined(room_id, cid, at), source="reconcile", seeding=seeding)
+        current = set(live.member_ids)
+        for cid in known - current:
+            await self.on_leave(MemberLeft(room_id, cid, at))
+
+    async def _save_room(self, room_id: str) -> None:
+        info = self.rooms.info.get(room_id)
+        if info is None:
+            return
+        self.store.save_room(
+            info.id, info.topic, info.owner_id, info.admin_ids, len(info.member_ids), self.rooms.bot_id, self.clock()
+        )
+
+    async def enable_room(self, room_id: str, by: str, at: datetime) -> bool:
+        """Switch moderation on (``#启用``); post the self-introduction. False if it already was on."""
+        was = self.rooms.moderated(room_id)
+        self.rooms.switched[room_id] = True
+        self.store.set_room_moderated(room_id, True, by, at)
+        if was:
+            return False
+        await self.reconcile_room(room_id, at)
+        await self.port.say(room_id, self.introduction())
+        await self._run_hooks(self.hooks.room_enabled, room_id)
+        return True
+
+    async def disable_room(self, room_id: str, by: str, at: datetime) -> bool:
+        was = self.rooms.moderated(room_id)
+        self.rooms.switched[room_id] = False
+        self.store.set_room_moderated(room_id, False, by, at)
+        if was:
+            await self._run_hooks(self.hooks.room_disabled, room_id)
+        return was
+
+    def introduction(self) -> str:
+        return texts.fill(
+            texts.INTRO,
+            bot=self.config.bot.name,
+            rules=self.rules.summary(),
+            ladder=texts.ladder_summary(self.rules.ladder.policy),
+        )
+
+    # --- store health ------------------------------------------------------------
+
+    async def _store_down(self, exc: Exception) -> None:
+        log.error("store unavailable: %s", exc)
+        if self._store_down_told:
+            return
+        self._store_down_told = True
+        for room_id in self.rooms.moderated_ids()[:1] or [""]:
+            await self.executor.tell_admins(room_id, texts.STORE_DOWN)
+
+    def _store_ok(self) -> None:
+        if self._store_down_told:
+            self._store_down_told = False
+            log.info("store reachable again")
+
+    async def _rules_reloaded(self, error: Exception | None) -> None:
+        if error is None:
+            self.moderator.engine = self.rules.engine
+            self.moderator.ladder = self.rules.ladder
+            return
+        for room_id in self.rooms.moderated_ids()[:1] or [""]:
+            await self.executor.tell_admins(room_id, texts.fill(texts.RULES_BROKEN, error=str(error)))
+
+    # --- helpers -------------------------------------------------------------------
+
+    async def _name(self, contact_id: str, room_id: str = "") -> str:
+        try:
+            return await self.puppet.contact_name(contact_id, room_id) or contact_id
+        except Exception:
+            return contact_id
+
+    async def _run_hooks(self, hooks: list[Any], *args: Any) -> None:
+        for hook in list(hooks):
+            try:
+                await hook(self, *args)
+            except StoreUnavailable:
+                raise
+            except Exception:
+                log.exception("hook %s failed", getattr(hook, "__qualname__", hook))
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown time zone %r; using UTC", name)
+        return timezone.utc
+
+
+# --- built-in room commands ----------------------------------------------------------
+
+
+def _register_builtin_commands(registry: CommandRegistry) -> None:
+    from bot.app.commands import Command, Where
+
+    async def enable(ctx: CommandContext) -> None:
+        if not await ctx.app.enable_room(ctx.room_id, ctx.sender_id, ctx.at):
+            await ctx.reply(texts.ENABLED_ALREADY)
+
+    async def disable(ctx: CommandContext) -> None:
+        if await ctx.app.disable_room(ctx.room_id, ctx.sender_id, ctx.at):
+            await ctx.reply(texts.DISABLED)
+        else:
+            await ctx.reply(texts.DISABLED_ALREADY)
+
+    if registry.find("启用") is None:
+        registry.add(Command(("启用", "enable"), enable, Where.ROOM, admin_only=True, usage="#启用", help="本群开启群管"))
+    if registry.find("停用") is None:
+        registry.add(Command(("停用", "disable"), disable, Where.ROOM, admin_only=True, usage="#停用", help="本群停用群管"))

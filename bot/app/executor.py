@@ -1,0 +1,365 @@
+"""Carrying out the ladder's actions in WeChat, and recording how each went.
+
+Every action of a case passes :meth:`Executor.execute`, which, in order:
+
+1. **dry run** (``config.moderation.dry_run``, ``dry_run_rooms``, or
+   :meth:`Executor.set_dry_run` at run time): nothing happens in the room; the
+   admins are told what would have happened ("正式运行时将对 … 移出群聊");
+   outcome ``dry_run``.
+2. **human review** (``ladder.review`` in rules.yaml lists the drastic kinds):
+   when a :class:`ReviewGate` is installed (issue 5), it may hold the action;
+   outcome ``awaiting_review``. When the admin approves, call
+   :meth:`Executor.perform` with the same :class:`CaseContext`.
+3. the action itself, through the outbox. Outcomes: ``done``, ``failed``,
+   ``fallback_mention`` (a private warning to a non-friend became an @mention),
+   ``requested_admins`` (no kick right: the room's admins were asked).
+
+Every outcome is written to the case; a failed action is also told to the
+admins. Nothing here raises: one bad action never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Protocol
+
+from bot.actions import Action, ActionKind
+from bot.app import texts
+from bot.app.rooms import RoomBook
+from bot.app.storeport import AppStore
+from bot.config import Config
+from bot.errors import NotAFriend, NotPermitted, QunguardError, StoreUnavailable
+from bot.events import Message
+from bot.moderation import MUTED_SPEAKING_RULE
+from bot.puppet.outbox import Outbox
+from bot.puppet.port import ChatPort
+from bot.verdicts import Violation
+
+log = logging.getLogger(__name__)
+
+DONE = "done"
+FAILED = "failed"
+FALLBACK = "fallback_mention"
+SKIPPED = "skipped"
+REQUESTED_ADMINS = "requested_admins"
+DRY_RUN = "dry_run"
+AWAITING_REVIEW = "awaiting_review"
+
+
+@dataclass(frozen=True)
+class CaseContext:
+    """Everything an action needs to be carried out and explained."""
+
+    room_id: str
+    contact_id: str
+    at: datetime
+    case_no: int | None = None
+    name: str = ""
+    """Display name, for showing only."""
+    topic: str = ""
+    message: Message | None = None
+    violations: tuple[Violation, ...] = ()
+    inviter_id: str = ""
+    actions: tuple[Action, ...] = ()
+    """All actions decided for this case (for the admins' summary)."""
+
+    @property
+    def case_text(self) -> str:
+        return str(self.case_no) if self.case_no is not None else "—"
+
+    @property
+    def display(self) -> str:
+        return self.name or self.contact_id
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: Action
+    state: str
+    detail: str = ""
+
+
+class ReviewGate(Protocol):
+    """Human review before drastic actions (issue 5).
+
+    ``hold`` returns True when the action now waits for an admin's decision
+    (the gate records the request and asks the admins); the executor then
+    records ``awaiting_review`` and moves on. On approval the gate calls
+    ``executor.perform(ctx, action, position)``."""
+
+    async def hold(self, ctx: CaseContext, action: Action, position: int) -> bool: ...
+
+
+KickListener = Callable[[CaseContext, Action], Awaitable[None]]
+
+
+@dataclass
+class Executor:
+    port: ChatPort
+    """The outbox (rate-limited) in production; sends and kicks go through it."""
+    store: AppStore
+    rooms: RoomBook
+    config: Config
+    clock: Callable[[], datetime]
+    tz: tzinfo | None = None
+    review_gate: ReviewGate | None = None
+    needs_review: Callable[[Action], bool] = lambda _a: False
+    on_kicked: list[KickListener] = field(default_factory=list)
+    """Called after a successful ``room.del`` (the app schedules the leave check)."""
+    dry_run_override: dict[str, bool] = field(default_factory=dict)
+    """Run-time dry-run switches: room id -> on/off, ``"*"`` for every room."""
+
+    # --- policy -----------------------------------------------------------------
+
+    def is_dry_run(self, room_id: str) -> bool:
+        if room_id in self.dry_run_override:
+            return self.dry_run_override[room_id]
+        if "*" in self.dry_run_override:
+            return self.dry_run_override["*"]
+        m = self.config.moderation
+        return m.dry_run or room_id in m.dry_run_rooms
+
+    def set_dry_run(self, room_id: str | None, on: bool) -> None:
+        """Switch dry run for one room, or for every room with ``None``."""
+        self.dry_run_override[room_id or "*"] = on
+
+    # --- the case ---------------------------------------------------------------
+
+    async def execute(self, ctx: CaseContext, actions: Sequence[Action]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        room_lines: list[str] = []  # @mention lines for the member, merged into one message
+        for position, action in enumerate(actions):
+            try:
+                outcome = await self._one(ctx, action, position, room_lines)
+            except Exception as exc:  # never let one action stop the others
+                log.exception("case %s: %s failed", ctx.case_text, action.kind.value)
+                outcome = Outcome(action, FAILED, _why(exc))
+            outcomes.append(outcome)
+        if room_lines:
+            try:
+                await self.port.say(ctx.room_id, "\n".join(room_lines), [ctx.contact_id])
+            except Exception as exc:
+                log.warning("case %s: room notice failed: %s", ctx.case_text, exc)
+                outcomes = [
+                    Outcome(o.action, FAILED, _why(exc)) if o.state in (DONE, FALLBACK) and _in_room(o) else o
+                    for o in outcomes
+                ]
+        if self._muted_speaking_without_warning(ctx, actions):
+            until = self._mute_until_text(ctx)
+            await self._safe_say(ctx, texts.fill(texts.MUTED_REMINDER, until=until))
+        for position, outcome in enumerate(outcomes):
+            self._record(ctx, position, outcome)
+            if outcome.state == FAILED:
+                await self.tell_admins(
+                    ctx.room_id,
+                    texts.fill(
+                        texts.ACTION_FAILED,
+                        case=ctx.case_text,
+                        name=ctx.display,
+                        action=texts.ACTION_ZH[outcome.action.kind],
+                        error=outcome.detail,
+                    ),
+                )
+        return outcomes
+
+    async def perform(self, ctx: CaseContext, action: Action, position: int) -> Outcome:
+        """Carry out one action now, past dry run and review (an admin approved it)."""
+        lines: list[str] = []
+        try:
+            outcome = await self._act(ctx, action, lines)
+            if lines:
+                await self.port.say(ctx.room_id, "\n".join(lines), [ctx.contact_id])
+        except Exception as exc:
+            log.exception("case %s: %s failed", ctx.case_text, action.kind.value)
+            outcome = Outcome(action, FAILED, _why(exc))
+        self._record(ctx, position, outcome)
+        return outcome
+
+    async def _one(self, ctx: CaseContext, action: Action, position: int, room_lines: list[str]) -> Outcome:
+        if self.is_dry_run(ctx.room_id):
+            await self.tell_admins(
+                ctx.room_id,
+                texts.fill(
+                    texts.DRY_RUN,
+                    case=ctx.case_text,
+                    topic=ctx.topic,
+                    name=ctx.display,
+                    action=_what(action, self.tz),
+                    reason=action.reason,
+                ),
+            )
+            return Outcome(action, DRY_RUN)
+        gate = self.review_gate
+        if gate is not None and self.needs_review(action) and await gate.hold(ctx, action, position):
+            return Outcome(action, AWAITING_REVIEW)
+        return await self._act(ctx, action, room_lines)
+
+    async def _act(self, ctx: CaseContext, action: Action, room_lines: list[str]) -> Outcome:
+        kind = action.kind
+        if kind is ActionKind.WARN_PRIVATE:
+            return await self._warn_private(ctx, action, room_lines)
+        if kind is ActionKind.WARN_PUBLIC:
+            line = texts.fill(texts.WARN_PUBLIC, reason=action.reason, case=ctx.case_text)
+            if self.config.moderation.public_notice_shows_text and ctx.message is not None and ctx.message.text:
+                line += "\n" + texts.fill(texts.QUOTED, excerpt=texts.excerpt(ctx.message.text))
+            room_lines.append(line)
+            return Outcome(action, DONE)
+        if kind is ActionKind.MUTE:
+            until = ctx.at + (action.duration or timedelta(hours=24))
+            room_lines.append(texts.fill(texts.MUTE, until=texts.until_text(until, self.tz)))
+            return Outcome(action, DONE, f"until {until.isoformat()}")
+        if kind is ActionKind.KICK:
+            return await self.kick(ctx, action)
+        if kind is ActionKind.BLACKLIST:
+            return self._blacklist(ctx, action)
+        if kind is ActionKind.NOTIFY_ADMINS:
+            summary = "、".join(texts.ACTION_ZH[a.kind] for a in ctx.actions if a.kind is not kind) or "无"
+            sent = await self.tell_admins(
+                ctx.room_id,
+                texts.fill(
+                    texts.NOTIFY_ADMINS,
+                    topic=ctx.topic,
+                    name=ctx.display,
+                    contact=ctx.contact_id,
+                    reason=action.reason,
+                    actions=summary,
+                    case=ctx.case_text,
+                ),
+            )
+            return Outcome(action, DONE if sent else FAILED, "" if sent else "no admin reachable")
+        if kind is ActionKind.NOTIFY_INVITER:
+            return await self._notify_inviter(ctx, action)
+        return Outcome(action, SKIPPED, f"unknown action {kind.value}")
+
+    async def _warn_private(self, ctx: CaseContext, action: Action, room_lines: list[str]) -> Outcome:
+        text = texts.fill(texts.WARN_PRIVATE, topic=ctx.topic, reason=action.reason, case=ctx.case_text)
+        try:
+            await self.say_private(ctx.contact_id, text)
+            return Outcome(action, DONE)
+        except NotAFriend:
+            if self.config.moderation.private_warning_fallback == "mention":
+                category = ctx.violations[0].category_zh if ctx.violations else "违规"
+                room_lines.append(texts.fill(texts.WARN_PRIVATE_FALLBACK, category=category, case=ctx.case_text))
+                return Outcome(action, FALLBACK, "not a friend: @mention in the room")
+            return Outcome(action, SKIPPED, "not a friend; private_warning_fallback is none")
+
+    async def kick(self, ctx: CaseContext, action: Action) -> Outcome:
+        """``room.del``; without the right, ask the room's human admins privately."""
+        try:
+            await self.port.kick(ctx.room_id, ctx.contact_id)
+        except NotPermitted as exc:
+            text = texts.fill(
+                texts.KICK_REQUEST, topic=ctx.topic, name=ctx.display, reason=action.reason, case=ctx.case_text
+            )
+            asked = await self.tell_admins(ctx.room_id, text, room_admins_only=True)
+            if not asked:
+                asked = await self.tell_admins(ctx.room_id, text)
+            if not asked:
+                return Outcome(action, FAILED, f"{exc}; no admin could be asked")
+            return Outcome(action, REQUESTED_ADMINS, "asked: " + ", ".join(asked))
+        for listener in self.on_kicked:
+            try:
+                await listener(ctx, action)
+            except Exception:
+                log.exception("kick listener failed")
+        return Outcome(action, DONE)
+
+    def _blacklist(self, ctx: CaseContext, action: Action) -> Outcome:
+        scope = self.config.moderation.blacklist_scope
+        room_id = ctx.room_id if scope == "room" else None
+        bot_id = None if scope == "all" else self.rooms.bot_id
+        self.store.add_blacklist(
+            ctx.contact_id, room_id, bot_id, action.reason, self.rooms.bot_id, ctx.case_no, ctx.at
+        )
+        return Outcome(action, DONE, f"scope {scope}")
+
+    async def _notify_inviter(self, ctx: CaseContext, action: Action) -> Outcome:
+        inviter = ctx.inviter_id
+        if not inviter or self.rooms.is_bot(inviter) or inviter == ctx.contact_id:
+            return Outcome(action, SKIPPED, "inviter unknown")
+        text = texts.fill(
+            texts.NOTIFY_INVITER, topic=ctx.topic, name=ctx.display, reason=action.reason, case=ctx.case_text
+        )
+        try:
+            await self.say_private(inviter, text)
+        except NotAFriend:
+            return Outcome(action, SKIPPED, f"inviter {inviter} is not a friend")
+        return Outcome(action, DONE, f"told {inviter}")
+
+    # --- telling people -------------------------------------------------------
+
+    async def tell_admins(self, room_id: str, text: str, *, room_admins_only: bool = False) -> list[str]:
+        """Tell the room's admins (and the global admins) privately; return who was reached."""
+        targets = self.rooms.room_admin_ids(room_id) if room_admins_only else self.rooms.admins_to_notify(room_id)
+
+        async def tell(cid: str) -> str:
+            try:
+                await self.say_private(cid, text, urgent=True)
+                return cid
+            except QunguardError as exc:
+                log.warning("could not tell admin %s: %s", cid, exc)
+            except Exception:
+                log.exception("could not tell admin %s", cid)
+            return ""
+
+        reached = [cid for cid in await asyncio.gather(*(tell(c) for c in targets)) if cid]
+        if not reached:
+            log.warning("no admin reached for room %s: %s", room_id, text)
+        return reached
+
+    async def say_private(self, contact_id: str, text: str, *, urgent: bool = False) -> str:
+        """Through the outbox (waits until sent; raises ``NotAFriend``)."""
+        if isinstance(self.port, Outbox):
+            return await self.port.say_private(contact_id, text, urgent=urgent)
+        return await self.port.say_private(contact_id, text)
+
+    async def _safe_say(self, ctx: CaseContext, text: str) -> None:
+        try:
+            await self.port.say(ctx.room_id, text, [ctx.contact_id])
+        except Exception as exc:
+            log.warning("case %s: could not say %r: %s", ctx.case_text, text, exc)
+
+    # --- helpers -------------------------------------------------------------------
+
+    def _record(self, ctx: CaseContext, position: int, outcome: Outcome) -> None:
+        if ctx.case_no is None:
+            return
+        try:
+            self.store.record_outcome(
+                ctx.case_no, position, outcome.action, outcome.state, outcome.detail, self.clock()
+            )
+        except StoreUnavailable as exc:
+            log.error("case %s: outcome not recorded (%s)", ctx.case_text, exc)
+
+    def _muted_speaking_without_warning(self, ctx: CaseContext, actions: Sequence[Action]) -> bool:
+        if not any(v.rule == MUTED_SPEAKING_RULE for v in ctx.violations):
+            return False
+        if self.is_dry_run(ctx.room_id):
+            return False
+        shown = {ActionKind.WARN_PUBLIC, ActionKind.WARN_PRIVATE, ActionKind.MUTE, ActionKind.KICK}
+        return not any(a.kind in shown for a in actions)
+
+    def _mute_until_text(self, ctx: CaseContext) -> str:
+        for v in ctx.violations:
+            for ev in v.evidence:
+                if ev.check == "muted" and ev.detail.startswith("禁言至"):
+                    return ev.detail.removeprefix("禁言至").strip()
+        return ""
+
+
+def _in_room(o: Outcome) -> bool:
+    return o.action.kind in (ActionKind.WARN_PUBLIC, ActionKind.MUTE) or o.state == FALLBACK
+
+
+def _what(action: Action, tz: tzinfo | None) -> str:
+    if action.kind is ActionKind.MUTE:
+        return f"禁言 {texts.duration_zh(action.duration)}"
+    return texts.ACTION_ZH.get(action.kind, action.kind.value)
+
+
+def _why(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
