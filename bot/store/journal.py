@@ -1,0 +1,173 @@
+"""The local journal that keeps violations and actions while the database is down.
+
+An append-only JSON-lines file under the data directory: each entry is
+written, flushed and fsync'd before the caller goes on, so a violation is
+on disk before any action is taken even with the database unreachable. When
+the database is back, the store replays the entries in order; every entry is
+idempotent against the database, so a replay cut short by a crash is simply
+run again. A line torn by a crash mid-write is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.actions import Action, ActionKind
+from bot.events import Message, MessageType
+from bot.verdicts import Evidence, Severity, Violation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    seq: int
+    op: str
+    data: dict[str, Any]
+
+
+def journal_path(directory: str | os.PathLike[str], url: str, bot_id: str = "") -> Path:
+    """One journal per database (so entries never reach the wrong one) and bot."""
+    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
+    return Path(directory) / f"journal-{digest}-{bot_id or 'bot'}.jsonl"
+
+
+class Journal:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._seq = max((e.seq for e in self.entries()), default=0)
+
+    def append(self, op: str, data: dict[str, Any]) -> int:
+        self._seq += 1
+        line = json.dumps(
+            {"seq": self._seq, "op": op, "data": data}, ensure_ascii=False, separators=(",", ":")
+        )
+        with open(self.path, "a", encoding="utf-8") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        return self._seq
+
+    def entries(self) -> Iterator[Entry]:
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8", errors="replace") as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    raw = json.loads(line)
+                    yield Entry(int(raw["seq"]), str(raw["op"]), dict(raw["data"]))
+                except (ValueError, KeyError, TypeError):
+                    log.warning("%s:%d: skipping a torn or unreadable journal line", self.path, lineno)
+
+    def __bool__(self) -> bool:
+        return self.path.exists() and self.path.stat().st_size > 0
+
+    def clear(self) -> None:
+        """Called once every entry is in the database."""
+        with open(self.path, "a", encoding="utf-8") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            f.truncate(0)
+            os.fsync(f.fileno())
+
+
+# --- plain JSON for the objects the journal keeps ---------------------------------
+
+
+def message_to_json(m: Message) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": m.id, "room_id": m.room_id, "sender_id": m.sender_id, "at": m.at.isoformat()}
+    out["type"] = m.type.value
+    for name in (
+        "text",
+        "room_topic",
+        "sender_name",
+        "url",
+        "title",
+        "description",
+        "app",
+        "card_id",
+        "card_name",
+        "file_name",
+        "media_key",
+    ):
+        value = getattr(m, name)
+        if value:
+            out[name] = value
+    if m.qr_payloads:
+        out["qr_payloads"] = list(m.qr_payloads)
+    if m.mention_ids:
+        out["mention_ids"] = list(m.mention_ids)
+    return out
+
+
+def message_from_json(d: dict[str, Any]) -> Message:
+    d = dict(d)
+    d["at"] = datetime.fromisoformat(d["at"])
+    d["type"] = MessageType.parse(d.get("type", "text"))
+    d["qr_payloads"] = tuple(d.get("qr_payloads", ()))
+    d["mention_ids"] = tuple(d.get("mention_ids", ()))
+    return Message(**d)
+
+
+def violation_to_json(v: Violation) -> dict[str, Any]:
+    return {
+        "rule": v.rule,
+        "category": v.category,
+        "severity": v.severity.value,
+        "room_id": v.room_id,
+        "sender_id": v.sender_id,
+        "message_id": v.message_id,
+        "evidence": evidence_to_json(v.evidence),
+        "message": v.message,
+        "description": v.description,
+    }
+
+
+def evidence_to_json(evidence: tuple[Evidence, ...]) -> list[dict[str, str]]:
+    return [{"check": e.check, "span": e.span, "detail": e.detail} for e in evidence]
+
+
+def violation_from_json(d: dict[str, Any]) -> Violation:
+    return Violation(
+        rule=d["rule"],
+        category=d["category"],
+        severity=Severity(d["severity"]),
+        room_id=d["room_id"],
+        sender_id=d["sender_id"],
+        message_id=d["message_id"],
+        evidence=tuple(Evidence(**e) for e in d.get("evidence", ())),
+        message=d.get("message", ""),
+        description=d.get("description", ""),
+    )
+
+
+def action_to_json(a: Action) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": a.kind.value, "room_id": a.room_id, "contact_id": a.contact_id}
+    if a.duration is not None:
+        out["duration_s"] = a.duration.total_seconds()
+    if a.reason:
+        out["reason"] = a.reason
+    return out
+
+
+def action_from_json(d: dict[str, Any]) -> Action:
+    duration = d.get("duration_s")
+    return Action(
+        kind=ActionKind(d["kind"]),
+        room_id=d["room_id"],
+        contact_id=d["contact_id"],
+        duration=timedelta(seconds=duration) if duration is not None else None,
+        reason=d.get("reason", ""),
+    )
