@@ -305,6 +305,7 @@ class Outbox:
         self._in_flight: _Item | None = None
         self._kick_lock = asyncio.Lock()
         self._last_kick: float | None = None
+        self._backlog_logged_at: float | None = None
         self.sent_count = 0
         self.failed_count = 0
         self.merged_count = 0
@@ -494,6 +495,7 @@ class Outbox:
                 continue
             allowed = self._window.next_allowed(now)
             if allowed > now:
+                self._report_backlog(now, allowed)
                 await self._wait(allowed)
                 continue
             queue = self._queues[item.conversation]
@@ -543,6 +545,14 @@ class Outbox:
         for d in item.deliveries:
             d._finish(message_id=str(message_id or ""), sent_at=sent_at,
                       attempts=item.attempts, merged=len(item.deliveries))
+
+    def _report_backlog(self, now: float, allowed: float) -> None:
+        """Tell the log, at most once a minute, when the limit holds messages back."""
+        if allowed - now < 10 or (self._backlog_logged_at is not None and now - self._backlog_logged_at < MINUTE):
+            return
+        self._backlog_logged_at = now
+        log.warning("outbox: %d messages waiting for the send limit (%d/min, %d/h); next in %.0f s",
+                    self.pending, self._window.per_minute, self._window.per_hour, allowed - now)
 
     def _fail(self, item: _Item, error: ActionFailed) -> None:
         self.failed_count += 1

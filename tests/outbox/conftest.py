@@ -88,3 +88,9 @@ def clock() -> ManualClock:
 @pytest.fixture
 def wire(clock: ManualClock) -> WirePort:
     return WirePort(clock)
+
+
+@pytest.fixture
+def make_wire() -> type[WirePort]:
+    """For tests that need a fresh wire per example (hypothesis)."""
+    return WirePort

@@ -8,6 +8,8 @@ import itertools
 from collections.abc import Awaitable, Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.config import OutboxConfig
 from bot.errors import ActionFailed, ConfigError, NotAFriend, NotPermitted, PuppetUnavailable
@@ -388,3 +390,93 @@ class _RealTimeWire:
     async def say(self, room_id, text, mention_ids=()):
         self.sent.append((room_id, text, tuple(mention_ids)))
         return f"real-{len(self.sent)}"
+
+
+# --- any schedule ------------------------------------------------------------
+
+
+_requests = st.lists(
+    st.tuples(
+        st.floats(min_value=0, max_value=120, allow_nan=False),  # pause before it, seconds
+        st.sampled_from(["say", "say_private", "announce"]),
+        st.sampled_from(["a", "b", "c"]),  # conversation
+        st.sampled_from(["", "x", "y"]),  # @mention in a room message
+        st.booleans(),  # urgent
+        st.booleans(),  # the first attempt fails
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    requests=_requests,
+    per_minute=st.integers(1, 8),
+    per_hour=st.integers(1, 40),
+    merge_window=st.sampled_from([0, 3]),
+)
+def test_any_schedule_keeps_the_limit_the_order_and_every_message(
+    make_wire, requests, per_minute, per_hour, merge_window
+):
+    clock = ManualClock()
+    wire = make_wire(clock)
+    flaky = {f"#{n}" for n, r in enumerate(requests) if r[5]}
+    tried: set[str] = set()
+
+    def fail(kind, target, text):
+        first_try = [t for t in text.split("\n") if t in flaky and t not in tried]
+        tried.update(text.split("\n"))
+        return ActionFailed("flaky") if first_try else None
+
+    wire.fail = fail
+
+    async def scenario():
+        outbox = Outbox(wire, per_minute=per_minute, per_hour=per_hour, merge_window_s=merge_window,
+                        retry_delays_s=(7,), clock=clock)
+        deliveries = []
+        for n, (pause, kind, conv, mention, urgent, _) in enumerate(requests):
+            await clock.advance(pause)
+            if kind == "say":
+                d = outbox.say(conv, f"#{n}", [mention] if mention else [], urgent=urgent)
+            elif kind == "say_private":
+                d = outbox.say_private(conv, f"#{n}", urgent=urgent)
+            else:
+                d = outbox.announce(conv, f"#{n}", urgent=urgent)
+            deliveries.append((n, kind, conv, d))
+        await drain(clock, outbox, [d for *_, d in deliveries])
+
+        times = [a.at for a in wire.attempts]
+        assert most_in_any_window(times, 60) <= per_minute
+        assert most_in_any_window(times, 3600) <= per_hour
+        for n, kind, conv, d in deliveries:
+            assert d.sent, f"#{n} was not sent: {d.error}"
+            if kind == "announce":
+                assert d.message_id == ""
+                (sent,) = [s for s in wire.sent if s.kind == kind and s.text == f"#{n}"]
+            else:
+                sent = wire.by_id(d.message_id)
+            assert f"#{n}" in sent.text.split("\n") and sent.target == conv
+            assert sent.kind == kind
+        for conv_kind in ("room", "private"):
+            for conv in "abc":
+                firsts = [
+                    min(int(t[1:]) for t in s.text.split("\n"))
+                    for s in wire.sent
+                    if s.target == conv and (s.kind == "say_private") == (conv_kind == "private")
+                ]
+                assert firsts == sorted(firsts)
+
+    asyncio.run(scenario())
+
+
+def test_a_long_wait_for_the_limit_is_told_in_the_log_once_a_minute(clock, wire, caplog):
+    async def scenario():
+        outbox = Outbox(wire, per_minute=1, merge_window_s=0, clock=clock)
+        deliveries = [outbox.say("r1", f"{i}") for i in range(4)]
+        await drain(clock, outbox, deliveries)
+
+    with caplog.at_level("WARNING", logger="bot.puppet.outbox"):
+        run(scenario)
+    waits = [r.getMessage() for r in caplog.records if "waiting for the send limit" in r.getMessage()]
+    assert len(waits) == 3 and "3 messages waiting" in waits[0]
