@@ -54,6 +54,9 @@ class OutboxConfig:
     per_minute: int = 6
     per_hour: int = 100
     merge_window_s: float = 3.0
+    min_interval_s: float = 2.0
+    max_attempts: int = 3
+    kick_interval_s: float = 3.0
 
 
 @dataclass(frozen=True)

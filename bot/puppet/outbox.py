@@ -276,10 +276,10 @@ class Outbox:
         per_minute: int = OutboxConfig.per_minute,
         per_hour: int = OutboxConfig.per_hour,
         merge_window_s: float = OutboxConfig.merge_window_s,
-        min_interval_s: float = 2.0,
-        max_attempts: int = 3,
+        min_interval_s: float = OutboxConfig.min_interval_s,
+        max_attempts: int = OutboxConfig.max_attempts,
         retry_delays_s: Sequence[float] = (10.0, 30.0, 120.0),
-        kick_interval_s: float = 3.0,
+        kick_interval_s: float = OutboxConfig.kick_interval_s,
         clock: Clock | None = None,
     ) -> None:
         if per_minute < 1:
@@ -289,7 +289,11 @@ class Outbox:
         if merge_window_s < 0:
             raise ConfigError("must not be negative", key="outbox.merge_window_s")
         if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+            raise ConfigError("must be at least 1", key="outbox.max_attempts")
+        if min_interval_s < 0:
+            raise ConfigError("must not be negative", key="outbox.min_interval_s")
+        if kick_interval_s < 0:
+            raise ConfigError("must not be negative", key="outbox.kick_interval_s")
         self.port = port
         self.clock: Clock = clock or SystemClock()
         self.merge_window_s = merge_window_s
@@ -317,6 +321,9 @@ class Outbox:
             per_minute=config.per_minute,
             per_hour=config.per_hour,
             merge_window_s=config.merge_window_s,
+            min_interval_s=config.min_interval_s,
+            max_attempts=config.max_attempts,
+            kick_interval_s=config.kick_interval_s,
             clock=clock,
         )
 
@@ -376,6 +383,11 @@ class Outbox:
         await self.port.accept_invitation(invitation_id)
 
     # --- state and lifecycle -----------------------------------------------
+
+    @property
+    def limits(self) -> dict[str, float]:
+        return {"per_minute": self._window.per_minute, "per_hour": self._window.per_hour,
+                "min_interval_s": self._window.min_interval_s}
 
     @property
     def pending(self) -> int:

@@ -363,11 +363,22 @@ def test_kicks_and_reads_do_not_use_up_the_message_limit(clock, wire):
         pytest.param(OutboxConfig(per_minute=0), "outbox.per_minute", id="per-minute-zero"),
         pytest.param(OutboxConfig(per_hour=-1), "outbox.per_hour", id="per-hour-negative"),
         pytest.param(OutboxConfig(merge_window_s=-1), "outbox.merge_window_s", id="negative-merge-window"),
+        pytest.param(OutboxConfig(max_attempts=0), "outbox.max_attempts", id="no-attempts"),
+        pytest.param(OutboxConfig(min_interval_s=-2), "outbox.min_interval_s", id="negative-interval"),
+        pytest.param(OutboxConfig(kick_interval_s=-2), "outbox.kick_interval_s", id="negative-kick-interval"),
     ],
 )
 def test_impossible_limits_are_refused_naming_the_key(wire, config, key):
     with pytest.raises(ConfigError, match=key):
         Outbox.from_config(wire, config)
+
+
+def test_the_config_sets_every_knob(clock, wire):
+    config = OutboxConfig(per_minute=3, per_hour=30, merge_window_s=1, min_interval_s=5, max_attempts=2,
+                          kick_interval_s=9)
+    outbox = Outbox.from_config(wire, config, clock=clock)
+    assert (outbox.merge_window_s, outbox.max_attempts, outbox.kick_interval_s) == (1, 2, 9)
+    assert outbox.limits == {"per_minute": 3, "per_hour": 30, "min_interval_s": 5}
 
 
 def test_on_the_real_clock_a_message_goes_out_at_once():
