@@ -130,6 +130,8 @@ class Executor:
     # --- the case ---------------------------------------------------------------
 
     async def execute(self, ctx: CaseContext, actions: Sequence[Action]) -> list[Outcome]:
+        if actions and self.is_dry_run(ctx.room_id):
+            return await self._dry_run(ctx, actions)
         outcomes: list[Outcome] = []
         room_lines: list[str] = []  # @mention lines for the member, merged into one message
         for position, action in enumerate(actions):
@@ -179,20 +181,26 @@ class Executor:
         self._record(ctx, position, outcome)
         return outcome
 
+    async def _dry_run(self, ctx: CaseContext, actions: Sequence[Action]) -> list[Outcome]:
+        """Nothing happens in the room; the admins hear, in one message, what would have."""
+        lead = next((a for a in actions if a.kind in _ADMIN_REASON), actions[0])
+        await self.tell_admins(
+            ctx.room_id,
+            texts.fill(
+                texts.DRY_RUN,
+                case=ctx.case_text,
+                topic=ctx.topic,
+                name=ctx.display,
+                action="、".join(_what(a) for a in actions),
+                reason=lead.reason,
+            ),
+        )
+        outcomes = [Outcome(a, DRY_RUN) for a in actions]
+        for position, outcome in enumerate(outcomes):
+            self._record(ctx, position, outcome)
+        return outcomes
+
     async def _one(self, ctx: CaseContext, action: Action, position: int, room_lines: list[str]) -> Outcome:
-        if self.is_dry_run(ctx.room_id):
-            await self.tell_admins(
-                ctx.room_id,
-                texts.fill(
-                    texts.DRY_RUN,
-                    case=ctx.case_text,
-                    topic=ctx.topic,
-                    name=ctx.display,
-                    action=_what(action, self.tz),
-                    reason=action.reason,
-                ),
-            )
-            return Outcome(action, DRY_RUN)
         gate = self.review_gate
         if gate is not None and self.needs_review(action) and await gate.hold(ctx, action, position):
             return Outcome(action, AWAITING_REVIEW)
@@ -355,7 +363,10 @@ def _in_room(o: Outcome) -> bool:
     return o.action.kind in (ActionKind.WARN_PUBLIC, ActionKind.MUTE) or o.state == FALLBACK
 
 
-def _what(action: Action, tz: tzinfo | None) -> str:
+_ADMIN_REASON = frozenset({ActionKind.KICK, ActionKind.BLACKLIST, ActionKind.NOTIFY_ADMINS})
+
+
+def _what(action: Action) -> str:
     if action.kind is ActionKind.MUTE:
         return f"禁言 {texts.duration_zh(action.duration)}"
     return texts.ACTION_ZH.get(action.kind, action.kind.value)

@@ -9,6 +9,7 @@ WORDS = {
     "加微信": ("ad-contact", "ad", Severity.MINOR, "请勿在群内发布广告或引流信息。"),
     "傻逼": ("abuse-insult", "abuse", Severity.MODERATE, "请文明交流，勿人身攻击。"),
     "赌场": ("gambling", "banned_topic", Severity.SEVERE, "禁止赌博相关内容。"),
+    "刷单返利": ("fraud", "banned_topic", Severity.MALICIOUS, "禁止发布诈骗信息。"),
 }
 
 

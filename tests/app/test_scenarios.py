@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from bot import jobs
+from bot.errors import ActionFailed
 from bot.events import RoomInfo, RoomInvitation
 from tests.app.harness import ADMIN, BOT, CHEN, LI, OWNER, ROOM, TOPIC, Bot, make_config, play
-from tests.app.wire import FakeWeChat
+from tests.app.memstore import MemoryAppStore
+from tests.app.wire import T0, FakeWeChat
 
 
 def room_with_members(wechat: FakeWeChat, *, bot_is_owner: bool = True) -> None:
@@ -71,5 +74,278 @@ def test_an_ad_gets_a_private_warning_asking_to_recall() -> None:
         assert "请尽快撤回" in warning and "案件号 1" in warning
         assert bot.wechat.room_said(ROOM) == []
         assert bot.store.states(1) == {"warn_private": "done"}
+
+    play(story, config=configured(), setup=room_with_members)
+
+
+def test_a_second_offence_gets_a_public_warning_and_a_mute() -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "加微信 abc123")
+        bot.clock.advance(minutes=10)
+        await bot.says(LI, "需要资料的加微信 abc123")
+        notice = bot.wechat.room_said(ROOM)[-1]
+        assert notice.mentions == (LI,)
+        assert "请注意" in notice.text and "案件号 2" in notice.text and "禁言至" in notice.text
+        assert "abc123" not in notice.text, "public notices leave the offending text out by default"
+        assert bot.store.states(2) == {"warn_public": "done", "mute": "done"}
+        assert bot.store.muted_until(ROOM, LI, bot.clock()) is not None
+
+    play(story, config=configured(), setup=room_with_members)
+
+
+def test_the_public_notice_quotes_the_text_when_the_config_says_so() -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "加微信 abc123")
+        bot.clock.advance(minutes=10)
+        await bot.says(LI, "加微信 xyz789")
+        assert "原消息：「加微信 xyz789」" in bot.wechat.room_said(ROOM)[-1].text
+
+    play(story, config=configured(public_notice_shows_text=True), setup=room_with_members)
+
+
+def test_speaking_while_muted_is_reminded_then_takes_the_next_step() -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "加微信 abc123")
+        bot.clock.advance(minutes=10)
+        await bot.says(LI, "加微信 abc123!")
+        bot.clock.advance(minutes=10)
+        await bot.says(LI, "大家早上好")
+        assert "禁言" in bot.wechat.private_to(LI)[-1].text
+        assert bot.wechat.kicked == []
+        bot.clock.advance(minutes=10)
+        await bot.says(LI, "我就要说话")
+        assert bot.wechat.kicked == [(ROOM, LI)], "the ladder's next step after a reminder"
+        assert bot.app.pending_kicks == {}, "the room-leave event confirmed the kick"
+
+    play(story, config=configured(), setup=room_with_members)
+
+
+def test_a_kick_without_owner_rights_asks_the_room_admins_privately() -> None:
+    def setup(w: FakeWeChat) -> None:
+        room_with_members(w, bot_is_owner=False)
+
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "澳门赌场上线了")
+        assert bot.wechat.kicked == []
+        request = "\n".join(s.text for s in bot.wechat.private_to(OWNER))
+        assert "请协助移出" in request and "@李四" in request and "案件号 1" in request
+        assert bot.store.states(1)["kick"] == "requested_admins"
+
+    play(story, config=configured(), setup=setup)
+
+
+def test_a_severe_violation_removes_the_member_and_tells_the_inviter() -> None:
+    def setup(w: FakeWeChat) -> None:
+        room_with_members(w)
+        w.friends.add(CHEN)
+
+    async def story(bot: Bot) -> None:
+        await bot.joins("wxid_new", inviter=CHEN)
+        await bot.says("wxid_new", "澳门赌场上线了", name="新人")
+        assert bot.wechat.kicked == [(ROOM, "wxid_new")]
+        assert "邀请人负责制" in bot.wechat.private_to(CHEN)[-1].text
+        assert "违规通报" in bot.wechat.private_to(OWNER)[-1].text
+        assert bot.store.states(1) == {"kick": "done", "notify_inviter": "done", "notify_admins": "done"}
+
+    play(story, config=configured(), setup=setup)
+
+
+def test_a_blacklisted_member_who_joins_is_removed_at_once() -> None:
+    store = MemoryAppStore()
+    store.add_blacklist("wxid_spammer", None, None, "广告", ADMIN, None, T0)
+
+    async def story(bot: Bot) -> None:
+        await bot.joins("wxid_spammer", inviter=CHEN)
+        assert bot.wechat.kicked == [(ROOM, "wxid_spammer")]
+        assert "黑名单" in bot.wechat.private_to(OWNER)[-1].text
+
+    play(story, config=configured(), setup=room_with_members, store=store)
+
+
+def test_a_blacklisted_member_who_joined_unseen_is_removed_when_they_speak() -> None:
+    store = MemoryAppStore()
+    store.add_blacklist("wxid_spammer", ROOM, None, "广告", ADMIN, None, T0)
+
+    async def story(bot: Bot) -> None:
+        from dataclasses import replace
+
+        info = bot.wechat.rooms_[ROOM]  # joined through someone's QR code: no room-join event
+        bot.wechat.rooms_[ROOM] = replace(info, member_ids=(*info.member_ids, "wxid_spammer"))
+        await bot.says("wxid_spammer", "大家好")
+        assert bot.wechat.kicked == [(ROOM, "wxid_spammer")]
+
+    play(story, config=configured(), setup=room_with_members, store=store)
+
+
+def test_a_blacklist_entry_follows_the_configured_scope() -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(CHEN, "刷单返利，日赚五百")
+        assert bot.wechat.kicked == [(ROOM, CHEN)]
+        assert ("wxid_chen", None, BOT) in bot.store.blacklist
+
+    play(story, config=configured(blacklist_scope="bot"), setup=room_with_members)
+
+
+def test_a_non_friends_private_warning_falls_back_to_a_mention() -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(CHEN, "加微信 abc123")
+        said = bot.wechat.room_said(ROOM)[-1]
+        assert said.mentions == (CHEN,) and "请尽快撤回" in said.text
+        assert bot.store.states(1) == {"warn_private": "fallback_mention"}
+
+    play(story, config=configured(), setup=room_with_members)
+
+
+def test_a_non_friends_private_warning_is_skipped_when_the_config_says_none() -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(CHEN, "加微信 abc123")
+        assert bot.wechat.room_said(ROOM) == []
+        assert bot.store.states(1) == {"warn_private": "skipped"}
+
+    play(story, config=configured(private_warning_fallback="none"), setup=room_with_members)
+
+
+def test_a_redelivered_message_is_handled_once() -> None:
+    async def story(bot: Bot) -> None:
+        msg = await bot.says(LI, "加微信 abc123")
+        bot.wechat.emit(msg)
+        await bot.settle()
+        assert len(bot.wechat.private_to(LI)) == 1
+
+    play(story, config=configured(), setup=room_with_members)
+
+
+def test_a_message_redelivered_after_a_restart_is_handled_once() -> None:
+    store = MemoryAppStore()
+    first: list = []
+
+    async def before(bot: Bot) -> None:
+        first.append(await bot.says(LI, "加微信 abc123"))
+
+    async def after(bot: Bot) -> None:
+        bot.wechat.emit(first[0])
+        await bot.settle()
+        assert bot.wechat.private_to(LI) == []
+
+    play(before, config=configured(), setup=room_with_members, store=store)
+    play(after, config=configured(), setup=room_with_members, store=store)
+
+
+def test_mutes_expire_on_time() -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "加微信 abc123")
+        bot.clock.advance(minutes=10)
+        await bot.says(LI, "加微信 abc123!")
+        assert await jobs.expire_mutes(bot.app, bot.clock.advance(hours=23)) == 0
+        assert await jobs.expire_mutes(bot.app, bot.clock.advance(hours=1, minutes=1)) == 1
+        assert "禁言已到期" in bot.wechat.private_to(LI)[-1].text
+        assert await jobs.expire_mutes(bot.app, bot.clock.advance(minutes=1)) == 0, "told once"
+        before = len(bot.wechat.said)
+        await bot.says(LI, "谢谢大家")
+        assert len(bot.wechat.said) == before, "speaking after the mute is fine"
+
+    play(story, config=configured(), setup=room_with_members)
+
+
+def test_admins_are_told_when_the_room_leave_after_a_kick_does_not_come() -> None:
+    def setup(w: FakeWeChat) -> None:
+        room_with_members(w)
+        w.leave_after_kick = False
+
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "澳门赌场上线了")
+        assert bot.wechat.kicked == [(ROOM, LI)]
+        # WeChat says the kick worked, but the member is back in the list and no leave came
+        from dataclasses import replace
+
+        info = bot.wechat.rooms_[ROOM]
+        bot.wechat.rooms_[ROOM] = replace(info, member_ids=(*info.member_ids, LI))
+        assert await jobs.confirm_kicks(bot.app, bot.clock.advance(minutes=5)) == []
+        assert await jobs.confirm_kicks(bot.app, bot.clock.advance(minutes=6)) == [LI]
+        assert "移出未确认" in bot.wechat.private_to(ADMIN)[-1].text
+
+    play(story, config=configured(), setup=setup)
+
+
+def test_dry_run_tells_the_admins_what_would_have_happened() -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "澳门赌场上线了")
+        assert bot.wechat.kicked == []
+        (told,) = bot.wechat.private_to(OWNER)
+        assert "试运行" in told.text and "移出群聊" in told.text
+        assert set(bot.store.states(1).values()) == {"dry_run"}
+
+    play(story, config=configured(dry_run_rooms=(ROOM,)), setup=room_with_members)
+
+
+def test_a_failed_kick_is_recorded_and_the_admins_are_told() -> None:
+    def setup(w: FakeWeChat) -> None:
+        room_with_members(w)
+        w.kick_error = ActionFailed("网络错误")
+
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "澳门赌场上线了")
+        assert bot.store.states(1)["kick"] == "failed"
+        assert any("处理失败" in s.text and "网络错误" in s.text for s in bot.wechat.private_to(OWNER))
+
+    play(story, config=configured(), setup=setup)
+
+
+def test_one_bad_event_does_not_stop_the_bot() -> None:
+    async def story(bot: Bot) -> None:
+        async def broken(app, msg, sender, decision):  # a plugin with a bug
+            raise RuntimeError("boom")
+
+        bot.app.hooks.message.append(broken)
+        bot.wechat.emit(object())  # type: ignore[arg-type]  # not even an event
+        await bot.says(LI, "你好")
+        await bot.says(LI, "加微信 abc123")
+        assert len(bot.wechat.private_to(LI)) == 1
+
+    play(story, config=configured(), setup=room_with_members)
+
+
+def test_an_unknown_speaker_is_treated_as_a_new_member() -> None:
+    async def story(bot: Bot) -> None:
+        joined: list[str] = []
+
+        async def on_join(app, event):
+            joined.append(event.contact_id)
+
+        bot.app.hooks.join.append(on_join)
+        await bot.says(LI, "你好")
+        await bot.says("wxid_stranger", "大家好，我是扫码进来的")
+        assert joined == ["wxid_stranger"]
+        assert bot.store.member_facts(ROOM, "wxid_stranger") is not None
+
+    play(story, config=configured(), setup=room_with_members)
+
+
+def test_rooms_added_without_an_event_are_noticed_by_the_room_scan() -> None:
+    async def story(bot: Bot) -> None:
+        bot.wechat.add_room("r-new@chatroom", "新建技术交流群", OWNER, [OWNER, LI])
+        await jobs.reconcile(bot.app, bot.clock())
+        assert "r-new@chatroom" in bot.app.rooms.info
+        assert not bot.app.rooms.moderated("r-new@chatroom")
+
+    play(story, config=configured(), setup=room_with_members)
+
+
+def test_a_room_selected_by_name_is_moderated() -> None:
+    from bot.config import RoomSelector
+
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "加微信 abc123")
+        assert bot.wechat.private_to(LI)
+
+    play(story, config=make_config(rooms=(RoomSelector(name_contains="技术交流"),)), setup=room_with_members)
+
+
+def test_stop_moderating_with_disable() -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(OWNER, "#停用")
+        assert "已停用" in bot.wechat.room_said(ROOM)[-1].text
+        await bot.says(LI, "加微信 abc123")
+        assert bot.wechat.private_to(LI) == []
 
     play(story, config=configured(), setup=room_with_members)

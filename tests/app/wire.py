@@ -51,6 +51,7 @@ class FakeWeChat:
     names: dict[str, str] = field(default_factory=dict)
     invitations: dict[str, RoomInfo] = field(default_factory=dict)
     leave_after_kick: bool = True
+    kick_error: Exception | None = None
     said: list[Said] = field(default_factory=list)
     kicked: list[tuple[str, str]] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
@@ -90,6 +91,8 @@ class FakeWeChat:
 
     async def kick(self, room_id: str, contact_id: str) -> None:
         room = self.rooms_[room_id]
+        if self.kick_error is not None:
+            raise self.kick_error
         if self.bot_id not in (room.owner_id, *room.admin_ids):
             raise NotPermitted("the bot is neither owner nor admin of the room")
         self.kicked.append((room_id, contact_id))

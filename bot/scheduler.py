@@ -1,0 +1,139 @@
+"""APScheduler wiring, and nothing else: the work itself lives in :mod:`bot.jobs`.
+
+Jobs are kept in the bot's own database (APScheduler's SQLAlchemy job store,
+table ``scheduler_jobs``), under stable ids and with ``replace_existing``, so a
+restart neither loses a deadline nor doubles a recurring job. A stored job
+names a *task* by string (``"expire_mutes"``), never a bound method: the task
+registry maps names to plain ``async def task(app, now, **kwargs)`` functions,
+and the running :class:`~bot.app.App` is handed in when the job fires.
+
+Register a task::
+
+    from bot.scheduler import task
+
+    @task("daily_report")
+    async def daily_report(app, now, room_id: str = "") -> None: ...
+
+and schedule it (in a ``login`` hook, say)::
+
+    app.scheduler.cron("daily-report", "daily_report", "0 21 * * *")
+    app.scheduler.at(f"intro-deadline:{room}:{contact}", "intro_deadline", when, room_id=room)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone, tzinfo
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+Task = Callable[..., Awaitable[Any]]
+TASKS: dict[str, Task] = {}
+"""Task name -> ``async def task(app, now, **kwargs)``."""
+
+JOB_TABLE = "scheduler_jobs"
+
+_apps: dict[str, App] = {}
+
+
+def task(name: str) -> Callable[[Task], Task]:
+    def register(fn: Task) -> Task:
+        TASKS[name] = fn
+        return fn
+
+    return register
+
+
+async def run_task(app_key: str, name: str, **kwargs: Any) -> None:
+    """What every stored job calls: look the task and the app up, pass ``now``."""
+    app = _apps.get(app_key)
+    fn = TASKS.get(name)
+    if app is None or fn is None:
+        log.warning("scheduled task %r skipped: %s", name, "no running app" if app is None else "unknown task")
+        return
+    try:
+        await fn(app, app.clock(), **kwargs)
+    except Exception:
+        log.exception("scheduled task %r failed", name)
+
+
+class Scheduler:
+    """An :class:`AsyncIOScheduler` with jobs in ``url`` (or in memory when ``url`` is empty)."""
+
+    def __init__(self, url: str = "", *, timezone_: tzinfo | None = None, app_key: str = "main") -> None:
+        if url:
+            from bot.store.db import make_engine
+
+            store: Any = SQLAlchemyJobStore(engine=make_engine(url), tablename=JOB_TABLE)
+        else:
+            store = MemoryJobStore()
+        self.app_key = app_key
+        self.tz = timezone_ or timezone.utc
+        self._sched = AsyncIOScheduler(
+            jobstores={"default": store},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=self.tz,
+        )
+
+    def start(self, app: App) -> None:
+        _apps[self.app_key] = app
+        app.scheduler = self
+        self._sched.start()
+
+    def shutdown(self) -> None:
+        if self._sched.running:
+            self._sched.shutdown(wait=False)
+        _apps.pop(self.app_key, None)
+
+    # --- adding jobs: stable ids, replace_existing -----------------------------
+
+    def every(self, job_id: str, name: str, seconds: float, **kwargs: Any) -> None:
+        self._add(job_id, name, kwargs, "interval", seconds=max(1.0, seconds))
+
+    def cron(self, job_id: str, name: str, expression: str, **kwargs: Any) -> None:
+        """``expression``: ``minute hour day month weekday`` in the scheduler's time zone."""
+        trigger = CronTrigger.from_crontab(expression, timezone=self.tz)
+        self._add(job_id, name, kwargs, trigger)
+
+    def at(self, job_id: str, name: str, when: datetime, **kwargs: Any) -> None:
+        """Once at ``when``; a deadline missed while the bot was down fires at the next start."""
+        self._add(job_id, name, kwargs, "date", run_date=when)
+
+    def cancel(self, job_id: str) -> bool:
+        try:
+            self._sched.remove_job(job_id)
+        except JobLookupError:
+            return False
+        return True
+
+    def job_ids(self) -> list[str]:
+        return sorted(j.id for j in self._sched.get_jobs())
+
+    def next_run(self, job_id: str) -> datetime | None:
+        job = self._sched.get_job(job_id)
+        return getattr(job, "next_run_time", None) if job is not None else None
+
+    def _add(self, job_id: str, name: str, kwargs: dict[str, Any], trigger: Any, **trigger_args: Any) -> None:
+        if name not in TASKS:
+            raise KeyError(f"unknown scheduler task {name!r} (known: {', '.join(sorted(TASKS))})")
+        self._sched.add_job(
+            run_task,
+            trigger,
+            args=[self.app_key, name],
+            kwargs=kwargs,
+            id=job_id,
+            name=name,
+            replace_existing=True,
+            **trigger_args,
+        )
