@@ -42,7 +42,7 @@ from bot.events import (
     PrivateMessage,
     RoomInfo,
 )
-from bot.puppet.local_input import HELP, Command, Say, Unreadable, parse_line, split_name
+from bot.puppet.local_input import HELP, MAX_REPEAT, Command, Say, Unreadable, parse_line, split_name
 from bot.puppet.port import EventHandler
 from bot.qr import MAX_IMAGE_BYTES, decode_qr
 
@@ -337,6 +337,16 @@ class LocalPuppet:
         self._message_no += 1
         return [PrivateMessage(self._next_id(), contact, self._now(), text, name)]
 
+    async def _cmd_repeat(self, args: str) -> list[Event]:
+        name, rest = split_name(args)
+        count, text = split_name(rest)
+        if not name or not count.isdigit() or not 1 <= int(count) <= MAX_REPEAT or not text:
+            return self._usage(f"/repeat 名字 次数(1-{MAX_REPEAT}) 消息，例如 /repeat 小王 8 收到")
+        events: list[Event] = []
+        for _ in range(int(count)):
+            events.extend(self._speak(name, text))
+        return events
+
     async def _cmd_url(self, args: str) -> list[Event]:
         name, rest = split_name(args)
         url, title = split_name(rest)
@@ -516,7 +526,7 @@ class LocalPuppet:
         self._line(f"  {s.bot('小王: 大家好，我是新来的')}")
         self._line(f"  {s.bot('小李: ' + EXAMPLE_AD)}    ← 一条广告 / an ad: the bot warns 小李")
         self._line(f"机器人「{self.bot_name}」是群主，可以移人。命令 / commands: "
-                   "/join /leave /image /url /admin /pm /members /help /quit")
+                   "/join /leave /image /url /admin /pm /repeat /members /help /quit")
         self._line(s.info("机器人的回复会显示在下方；私聊显示为 [私聊→名字] / the bot's replies appear below"))
 
     def _block(self, head: str, text: str) -> None:

@@ -21,6 +21,7 @@ HELP = """\
   /owner [名字]              把群主转给他（不写名字则还给机器人）       transfer ownership (no name: back to the bot)
   /stranger 名字             设为/取消 非机器人好友（机器人不能私聊他） toggle "not the bot's friend"
   /pm 名字 消息               私聊机器人（管理员命令、申诉）             a private message to the bot
+  /repeat 名字 次数 消息      连发多条（试试刷屏检测）                   say it N times at once (try flooding)
   /members                   列出群成员                                list members
   /help                      显示本帮助                                this help
   /quit                      退出（Ctrl-D 也可以）                     quit (or Ctrl-D)"""
@@ -48,9 +49,10 @@ class Unreadable:
 Line = Say | Command | Unreadable | None
 
 COMMANDS = frozenset(
-    {"join", "leave", "image", "url", "admin", "owner", "stranger", "pm", "members", "help", "quit"}
+    {"join", "leave", "image", "url", "admin", "owner", "stranger", "pm", "repeat", "members", "help", "quit"}
 )
-ALIASES = {"exit": "quit", "q": "quit", "h": "help", "?": "help", "img": "image", "link": "url"}
+ALIASES = {"exit": "quit", "q": "quit", "h": "help", "?": "help", "img": "image", "link": "url", "flood": "repeat"}
+MAX_REPEAT = 50
 
 
 def parse_line(raw: str) -> Line:

@@ -364,3 +364,11 @@ def test_undecodable_input_bytes_do_not_end_the_session():
 
 def test_member_ids_come_from_names():
     assert contact_id_for("紫金-王工") == "local-紫金-王工"
+
+
+def test_repeat_sends_the_same_line_several_times_to_try_flooding():
+    s = Session("/repeat 小王 5 收到", "/repeat 小王 999 收到", "/repeat 小王 x 收到").run()
+    messages = s.of(Message)
+    assert [m.text for m in messages] == ["收到"] * 5
+    assert len({m.id for m in messages}) == 5
+    assert s.output.count("用法 / usage: /repeat") == 2
