@@ -19,13 +19,14 @@ like ``/quit``.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import logging
 import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
@@ -206,15 +207,16 @@ class LocalPuppet:
             self._caused.clear()
 
     def _read_input(self) -> None:
-        """Runs in a daemon thread: hands each line to the loop."""
+        """Runs in a daemon thread: hands each line to the loop.
+
+        A real file descriptor is read with ``os.read``: a daemon thread
+        blocked inside ``sys.stdin.buffer.readline`` holds the buffer's lock,
+        and the interpreter then aborts at exit ("could not acquire lock for
+        <stdin> at interpreter shutdown")."""
         loop, queue = self._loop, self._queue
         assert loop is not None and queue is not None
         try:
-            while True:
-                raw = self._in.readline()
-                if not raw:
-                    break
-                line = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+            for line in self._input_lines():
                 loop.call_soon_threadsafe(queue.put_nowait, line)
         except (OSError, ValueError) as exc:  # closed or broken stdin: end the session
             log.debug("local puppet: input ended: %s", exc)
@@ -222,6 +224,25 @@ class LocalPuppet:
             return
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(queue.put_nowait, _EOF)
+
+    def _input_lines(self) -> Iterator[str]:
+        try:
+            fd = self._in.fileno()
+        except (AttributeError, OSError, ValueError):
+            fd = None
+        if fd is None:
+            while raw := self._in.readline():
+                yield raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+            return
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        while chunk := os.read(fd, 65536):
+            pending += decoder.decode(chunk)
+            *lines, pending = pending.split("\n")
+            yield from (line + "\n" for line in lines)
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            yield pending
 
     # --- typed lines -> events --------------------------------------------
 

@@ -372,3 +372,32 @@ def test_repeat_sends_the_same_line_several_times_to_try_flooding():
     assert [m.text for m in messages] == ["收到"] * 5
     assert len({m.id for m in messages}) == 5
     assert s.output.count("用法 / usage: /repeat") == 2
+
+
+def test_a_pipe_delivering_characters_in_pieces_still_gives_whole_lines():
+    read_fd, write_fd = os.pipe()
+    stdin = os.fdopen(read_fd, "rb", buffering=0)
+    puppet = LocalPuppet(stdin=stdin, stdout=io.StringIO())
+    seen: list[str] = []
+
+    async def handler(event):
+        if isinstance(event, Message):
+            seen.append(event.text)
+
+    def writer():
+        data = "小王: 你好世界\n小李: 最后一行没有换行".encode()
+        for i in range(len(data)):
+            os.write(write_fd, data[i : i + 1])
+            if i % 7 == 0:
+                threading.Event().wait(0.002)
+        os.close(write_fd)
+
+    async def scenario():
+        thread = threading.Thread(target=writer)
+        thread.start()
+        await asyncio.wait_for(puppet.run(handler), 5)
+        thread.join()
+
+    asyncio.run(scenario())
+    stdin.close()
+    assert seen == ["你好世界", "最后一行没有换行"]
