@@ -94,9 +94,11 @@ class FakePuppetService:
         self.kicks: list[tuple[str, str]] = []
         self.calls: list[str] = []
         self.logged_in = False
+        self.ding_hangs = False  # True: Ding never answers (a wedged server)
         self.delivered: list[tuple[int, str]] = []  # recent events, for re-delivery
         self._streams: list[asyncio.Queue[tuple[int, str] | None]] = []
         self._server: Server | None = None
+        self._protocols: list[Any] = []
         self._ids = itertools.count(1)
 
     # ------------------------------------------------------------------ lifecycle
@@ -106,28 +108,38 @@ class FakePuppetService:
         return f"{self.host}:{self.port}"
 
     async def start(self) -> None:
-        self._server = Server([self])
-        await self._server.start(self.host, self.port)
+        self._server = server = Server([self])
+        make_protocol = server._protocol_factory
+
+        def track() -> Any:  # remember connections, to drop them as a dying process would
+            protocol = make_protocol()
+            self._protocols.append(protocol)
+            return protocol
+
+        server._protocol_factory = track  # type: ignore[method-assign]
+        await server.start(self.host, self.port)
         if not self.port:
             sock = self._server._server.sockets[0]  # type: ignore[union-attr]
             self.port = sock.getsockname()[1]
 
     async def close(self) -> None:
-        for q in self._streams:
-            q.put_nowait(None)
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def restart(self, down_s: float = 0.3) -> None:
-        """Kill every connection, stay down ``down_s``, come back on the same
-        port with the same WeChat state (a logged-in provider restarting)."""
+        """Go away like a killed process: the listening socket and every
+        connection close at once."""
         server, self._server = self._server, None
         self._streams.clear()
         if server is not None:
             server.close()
+            for protocol in self._protocols:
+                transport = getattr(getattr(protocol, "connection", None), "_transport", None)
+                if transport is not None:
+                    transport.abort()
+            self._protocols.clear()
             await server.wait_closed()
+
+    async def restart(self, down_s: float = 0.3) -> None:
+        """Die, stay down ``down_s``, come back on the same port with the same
+        WeChat state (a logged-in provider restarting)."""
+        await self.close()
         await asyncio.sleep(down_s)
         await self.start()
 
@@ -326,6 +338,8 @@ class FakePuppetService:
         return pb.StopResponse()
 
     async def _ding(self, req: Any) -> Any:
+        if self.ding_hangs:
+            await asyncio.sleep(3600)
         self.emit(EV.EVENT_TYPE_DONG, {"data": req.data})
         return pb.DingResponse()
 
