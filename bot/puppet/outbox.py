@@ -263,8 +263,9 @@ class Outbox:
     3600 s window. ``min_interval_s``: at least this long between two
     messages. ``merge_window_s``: how long a mergeable message waits for
     more of its kind before it may leave. ``max_attempts``: tries per
-    message; ``retry_delays_s`` the waits between them. ``kick_interval_s``:
-    at least this long between two kicks.
+    message; ``retry_delays_s`` the waits between them; ``send_timeout_s``:
+    a send that takes longer counts as failed. ``kick_interval_s``: at least
+    this long between two kicks.
     """
 
     MAX_MERGED_CHARS = 1500
@@ -280,6 +281,7 @@ class Outbox:
         max_attempts: int = OutboxConfig.max_attempts,
         retry_delays_s: Sequence[float] = (10.0, 30.0, 120.0),
         kick_interval_s: float = OutboxConfig.kick_interval_s,
+        send_timeout_s: float = 60.0,
         clock: Clock | None = None,
     ) -> None:
         if per_minute < 1:
@@ -300,6 +302,7 @@ class Outbox:
         self.max_attempts = max_attempts
         self.retry_delays_s = tuple(retry_delays_s) or (0.0,)
         self.kick_interval_s = kick_interval_s
+        self.send_timeout_s = send_timeout_s
         self._window = _RateWindow(per_minute, per_hour, min_interval_s)
         self._queues: dict[tuple[str, str], deque[_Item]] = {}
         self._seq = itertools.count()
@@ -518,6 +521,9 @@ class Outbox:
             self._in_flight = item
             try:
                 await self._attempt(item)
+            except asyncio.CancelledError:
+                self._fail(item, ActionFailed("停止时消息正在发送，不确定是否发出 (cancelled while sending)"))
+                raise
             finally:
                 self._in_flight = None
 
@@ -525,13 +531,7 @@ class Outbox:
         item.attempts += 1
         self._window.record(self.clock.monotonic())
         try:
-            if item.kind == "say":
-                message_id = await self.port.say(item.target, item.text, item.mention_ids)
-            elif item.kind == "say_private":
-                message_id = await self.port.say_private(item.target, item.text)
-            else:
-                await self.port.announce(item.target, item.text)
-                message_id = ""
+            message_id = await self._send_within_timeout(item)
         except asyncio.CancelledError:
             raise
         except (NotAFriend, NotPermitted) as exc:
@@ -555,8 +555,29 @@ class Outbox:
         self.sent_count += 1
         sent_at = self.clock.now()
         for d in item.deliveries:
-            d._finish(message_id=str(message_id or ""), sent_at=sent_at,
+            d._finish(message_id=message_id, sent_at=sent_at,
                       attempts=item.attempts, merged=len(item.deliveries))
+
+    async def _send_within_timeout(self, item: _Item) -> str:
+        """One send; a send that hangs longer than ``send_timeout_s`` counts
+        as failed, so one stuck call cannot hold every message back."""
+        if item.kind == "say":
+            call = self.port.say(item.target, item.text, item.mention_ids)
+        elif item.kind == "say_private":
+            call = self.port.say_private(item.target, item.text)
+        else:
+            call = self.port.announce(item.target, item.text)
+        send = asyncio.ensure_future(call)
+        timer = asyncio.ensure_future(self.clock.sleep(self.send_timeout_s))
+        try:
+            await asyncio.wait({send, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            if not send.done():
+                send.cancel()
+        if send.cancelled():
+            raise ActionFailed(f"send timed out after {self.send_timeout_s:.0f} s")
+        return str(send.result() or "")
 
     def _report_backlog(self, now: float, allowed: float) -> None:
         """Tell the log, at most once a minute, when the limit holds messages back."""

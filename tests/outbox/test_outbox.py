@@ -491,3 +491,44 @@ def test_a_long_wait_for_the_limit_is_told_in_the_log_once_a_minute(clock, wire,
         run(scenario)
     waits = [r.getMessage() for r in caplog.records if "waiting for the send limit" in r.getMessage()]
     assert len(waits) == 3 and "3 messages waiting" in waits[0]
+
+
+class _HangingWire:
+    """A wire whose first ``hangs`` sends never answer (a stuck gRPC call)."""
+
+    bot_id = "wxid_bot"
+
+    def __init__(self, clock: ManualClock, hangs: int) -> None:
+        self.clock, self.hangs = clock, hangs
+        self.calls: list[float] = []
+
+    async def say(self, room_id, text, mention_ids=()):
+        self.calls.append(self.clock.monotonic())
+        if len(self.calls) <= self.hangs:
+            await asyncio.Event().wait()
+        return f"ok-{len(self.calls)}"
+
+
+def test_a_send_that_hangs_times_out_and_is_retried(clock):
+    async def scenario():
+        wire = _HangingWire(clock, hangs=1)
+        outbox = Outbox(wire, merge_window_s=0, send_timeout_s=20, retry_delays_s=(10,), clock=clock)
+        stuck, behind = outbox.say("r1", "一"), outbox.say("r2", "二")
+        await drain(clock, outbox, [stuck, behind])
+        assert wire.calls == [0, 20, 30]
+        assert (await stuck, await behind) == ("ok-3", "ok-2")
+
+    run(scenario)
+
+
+def test_closing_during_a_send_reports_it_as_unsure(clock):
+    async def scenario():
+        wire = _HangingWire(clock, hangs=1)
+        outbox = Outbox(wire, merge_window_s=0, clock=clock)
+        delivery = outbox.say("r1", "一")
+        await clock.settle()
+        await outbox.close(timeout_s=0)
+        assert delivery.done() and isinstance(delivery.error, ActionFailed)
+        assert "cancelled while sending" in str(delivery.error)
+
+    run(scenario)
