@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.app import texts
 from bot.errors import NotAFriend
+from bot.events import MemberLeft
 from bot.scheduler import Scheduler, task
 
 if TYPE_CHECKING:
@@ -28,22 +29,30 @@ RULES_CHECK_S = 5
 
 @task("expire_mutes")
 async def expire_mutes(app: App, now: datetime) -> int:
-    """End the mutes whose time is up (each once) and tell the member, privately where possible.
+    """Tell members whose mute has ended (each once), privately where possible.
 
-    Whether a member is muted is always read from the store by time, so a mute
-    is over at its minute even before this runs, and after a restart too."""
-    ended = app.store.end_mutes(now)
-    for mute in ended:
-        topic = app.rooms.topic(mute.room_id)
+    Whether someone is muted is always decided by time from the store's
+    record, so a mute is over at its minute whether or not this has run; the
+    ends to announce are re-read from the store at start, so a restart
+    forgets none. Returns how many ended."""
+    ended = 0
+    for key, until in sorted(app.mute_ends.items(), key=lambda kv: kv[1]):
+        if until > now:
+            continue
+        del app.mute_ends[key]
+        room_id, contact_id = key
+        if app.store.muted_until(room_id, contact_id, now) is not None:
+            continue  # muted again meanwhile: that mute's end is announced later
+        ended += 1
         try:
-            await app.executor.say_private(mute.contact_id, texts.fill(texts.MUTE_ENDED, topic=topic))
+            await app.executor.say_private(contact_id, texts.fill(texts.MUTE_ENDED, topic=app.rooms.topic(room_id)))
         except NotAFriend:
             pass
         except Exception as exc:
-            log.info("mute end notice to %s failed: %s", mute.contact_id, exc)
+            log.info("mute end notice to %s failed: %s", contact_id, exc)
     if ended:
-        log.info("%d mute(s) ended", len(ended))
-    return len(ended)
+        log.info("%d mute(s) ended", ended)
+    return ended
 
 
 @task("confirm_kicks")
@@ -63,7 +72,7 @@ async def confirm_kicks(app: App, now: datetime) -> list[str]:
             present = True
         if not present:
             log.info("kick of %s confirmed by the member list (no room-leave event came)", pending.contact_id)
-            app.store.record_leave(pending.room_id, pending.contact_id, now)
+            await app.on_leave(MemberLeft(pending.room_id, pending.contact_id, now))
             continue
         still_in.append(pending.contact_id)
         minutes = max(1, round(app.config.moderation.kick_confirm_timeout_s / 60))

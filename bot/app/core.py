@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ from bot.app.commands import COMMANDS, CommandContext, CommandRegistry, split_co
 from bot.app.executor import CaseContext, Executor
 from bot.app.plugins import install_plugins
 from bot.app.rooms import RoomBook
-from bot.app.storeport import AppStore
 from bot.config import Config
 from bot.errors import StoreUnavailable
 from bot.events import (
@@ -39,6 +39,7 @@ from bot.moderation import Decision, Moderator
 from bot.puppet.outbox import Outbox
 from bot.puppet.port import Puppet
 from bot.rules_holder import RulesHolder
+from bot.store import MemberView, Outage, Store
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,9 @@ class Hooks:
     login: list[LoginHook] = field(default_factory=list)
 
 
+MEMBER_CACHE_S = 60.0
+
+
 @dataclass
 class PendingKick:
     room_id: str
@@ -96,7 +100,7 @@ class App:
         self,
         config: Config,
         puppet: Puppet,
-        store: AppStore,
+        store: Store,
         rules: RulesHolder,
         *,
         outbox: Outbox | None = None,
@@ -126,12 +130,18 @@ class App:
         )
         self.executor.on_kicked.append(self._expect_leave)
         self.pending_kicks: dict[tuple[str, str], PendingKick] = {}
+        """Kicks done, waiting for their room-leave event (``jobs.confirm_kicks``)."""
+        self.mute_ends: dict[tuple[str, str], datetime] = {}
+        """When each mute in force ends (``jobs.expire_mutes``); re-read from the store at login."""
+        self._members: dict[tuple[str, str], tuple[float, MemberView | None]] = {}
         self.scheduler: Any = None
         """The :class:`bot.scheduler.Scheduler` once ``run_app`` attached one."""
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self._store_down_told = False
         self._started = False
+        self._outage_told = False
+        store.on_outage(self._on_outage)
+        self.executor.on_muted.append(self._remember_mute)
         _register_builtin_commands(self.commands)
         rules.listeners.append(self._rules_reloaded)
         install_plugins(self)
@@ -139,14 +149,17 @@ class App:
     # --- lifecycle -----------------------------------------------------------
 
     def start(self) -> None:
-        """Read what must survive a restart: switched rooms (mutes are read per message)."""
+        """Read what must survive a restart: the mutes in force (rooms are read as they are seen)."""
         if self._started:
             return
         self._started = True
-        try:
-            self.rooms.switched.update(self.store.switched_rooms())
-        except StoreUnavailable as exc:
-            log.error("room switches not loaded: %s", exc)
+        self.load_mutes(self.clock())
+
+    def load_mutes(self, now: datetime) -> None:
+        mutes = self._read(lambda: self.store.active_mutes(now), [])
+        for m in mutes:
+            key = (m.room_id, m.contact_id)
+            self.mute_ends[key] = max(m.until, self.mute_ends.get(key, m.until))
 
     async def run(self) -> None:
         """Handle the puppet's events until it stops."""
@@ -219,8 +232,10 @@ class App:
             log.info("message %s recalled in %s (its record, if any, stays)", event.message_id, event.room_id)
 
     async def on_login(self, event: LoggedIn) -> None:
-        self.start()
         self.rooms.bot_id = event.bot_id
+        if not self.store.bot_id:
+            self.store.bot_id = event.bot_id
+        self.start()
         log.info("logged in as %s (%s)", event.name or "?", event.bot_id)
         await self.scan_rooms(event.at)
         await self.reconcile_members(event.at)
@@ -246,13 +261,14 @@ class App:
             return
         if not self.rooms.moderated(msg.room_id, msg.room_topic):
             return
-        facts = self.store.member_facts(msg.room_id, msg.sender_id)
-        if (facts is None or not facts.present) and not self.rooms.is_bot(msg.sender_id):
+        facts = self.member(msg.room_id, msg.sender_id)
+        unknown = facts is None or not facts.present
+        if unknown and self.store.available and not self.rooms.is_bot(msg.sender_id):
             # room-join events miss some ways of joining: an unknown speaker is a new member
             joined = MemberJoined(msg.room_id, msg.sender_id, msg.at, name=msg.sender_name)
             if not await self.on_join(joined, source="speaker"):
                 return
-            facts = self.store.member_facts(msg.room_id, msg.sender_id)
+            facts = self.member(msg.room_id, msg.sender_id)
         sender = Sender(
             contact_id=msg.sender_id,
             is_admin=self.rooms.is_admin(msg.room_id, msg.sender_id),
@@ -262,7 +278,6 @@ class App:
             inviter_id=facts.inviter_id if facts else "",
         )
         decision = self.moderator.handle(msg, sender)
-        self._store_ok()
         self.store.note_message(msg.room_id, msg.sender_id, msg.at, msg.sender_name)
         if decision.duplicate:
             log.info("message %s in %s was handled before (case %s)", msg.id, msg.room_id, decision.case_no)
@@ -341,8 +356,9 @@ class App:
         self.rooms.add_member(event.room_id, event.contact_id)
         if not self.rooms.moderated(event.room_id, event.room_topic):
             return True
-        self.store.record_join(event.room_id, event.contact_id, event.at, event.inviter_id, event.name)
-        if self.store.is_blacklisted(event.contact_id, event.room_id, self.rooms.bot_id):
+        self.store.member_joined(event)
+        self._members.pop((event.room_id, event.contact_id), None)
+        if self._read(lambda: self.store.is_blacklisted(event.contact_id, event.room_id), None):
             await self._remove_blacklisted(event, source)
             return False
         if not seeding:
@@ -377,8 +393,9 @@ class App:
         if event.contact_id == self.rooms.bot_id:
             log.warning("the bot left or was removed from %s", event.room_id)
             return
+        self._members.pop((event.room_id, event.contact_id), None)
         if self.rooms.moderated(event.room_id):
-            self.store.record_leave(event.room_id, event.contact_id, event.at)
+            self.store.member_left(event)
             await self._run_hooks(self.hooks.leave, event)
 
     async def _expect_leave(self, ctx: CaseContext, _action: Action) -> None:
@@ -412,10 +429,16 @@ class App:
 
     async def _learn_room(self, info: RoomInfo, at: datetime) -> None:
         new = self.rooms.remember(info)
-        await self._save_room(info.id)
         if new:
-            log.info("room %s (%s): %s", info.id, info.topic or "?", "moderated" if self.rooms.moderated(info.id) else "not moderated")
-        if new and self.rooms.moderated(info.id):
+            known = self._read(lambda: self.store.room(info.id), None)
+            if known is not None and known.enabled_by is not None:
+                self.rooms.switched[info.id] = known.moderated  # #启用 / #停用 from an earlier run
+        await self._save_room(info.id)
+        if not new:
+            return
+        moderated = self.rooms.moderated(info.id)
+        log.info("room %s (%s): %s", info.id, info.topic or "?", "moderated" if moderated else "not moderated")
+        if moderated:
             await self.reconcile_room(info.id, at, live=info)
 
     async def scan_rooms(self, at: datetime | None = None) -> None:
@@ -446,7 +469,9 @@ class App:
             self.rooms.remember(live)
         if not live.member_ids:
             return
-        known = self.store.present_members(room_id)
+        known = {m.contact_id for m in self._read(lambda: self.store.members(room_id), None) or ()}
+        if not self.store.available:
+            return
         seeding = not known
         for cid in live.member_ids:
             if cid not in known and cid != self.rooms.bot_id:
@@ -459,8 +484,15 @@ class App:
         info = self.rooms.info.get(room_id)
         if info is None:
             return
-        self.store.save_room(
-            info.id, info.topic, info.owner_id, info.admin_ids, len(info.member_ids), self.rooms.bot_id, self.clock()
+        self._read(
+            lambda: self.store.upsert_room(
+                info.id,
+                topic=info.topic or None,
+                owner_id=info.owner_id or None,
+                admin_ids=info.admin_ids if (info.owner_id or info.admin_ids) else None,
+                member_count=len(info.member_ids) or None,
+            ),
+            None,
         )
 
     async def enable_room(self, room_id: str, by: str, at: datetime) -> bool:
@@ -493,26 +525,67 @@ class App:
 
     # --- store health ------------------------------------------------------------
 
+    def member(self, room_id: str, contact_id: str) -> MemberView | None:
+        """What the store knows of a member (cached for a minute; None when unknown or unreadable)."""
+        key = (room_id, contact_id)
+        now = time.monotonic()
+        hit = self._members.get(key)
+        if hit is not None and now - hit[0] < MEMBER_CACHE_S:
+            return hit[1]
+        view = self._read(lambda: self.store.member(room_id, contact_id), None)
+        if self.store.available:
+            if len(self._members) > 50_000:
+                self._members.clear()
+            self._members[key] = (now, view)
+        return view
+
+    def forget_member(self, room_id: str, contact_id: str) -> None:
+        """Drop the cached member facts (after changing them in the store, e.g. an exemption)."""
+        self._members.pop((room_id, contact_id), None)
+
+    def _read(self, fn: Callable[[], Any], default: Any) -> Any:
+        """A store read that must not stop moderation: the default while the database is down."""
+        try:
+            return fn()
+        except StoreUnavailable as exc:
+            log.warning("store read failed: %s", exc)
+            self._on_outage(self.store.outage or Outage(self.clock(), str(exc), ""))
+            return default
+
+    def _on_outage(self, outage: Outage | None) -> None:
+        """The store lost (Outage) or regained (None) its database: tell the admins once each way."""
+        if (outage is not None) == self._outage_told:
+            return
+        self._outage_told = outage is not None
+        text = texts.STORE_DOWN if outage is not None else texts.STORE_BACK
+        try:
+            self.spawn(self._tell_all_admins(text), name="store-outage")
+        except RuntimeError:  # no running loop (start-up): the log says it
+            log.error("store: %s", text)
+
     async def _store_down(self, exc: Exception) -> None:
         log.error("store unavailable: %s", exc)
-        if self._store_down_told:
-            return
-        self._store_down_told = True
-        for room_id in self.rooms.moderated_ids()[:1] or [""]:
-            await self.executor.tell_admins(room_id, texts.STORE_DOWN)
+        self._on_outage(self.store.outage or Outage(self.clock(), str(exc), ""))
 
-    def _store_ok(self) -> None:
-        if self._store_down_told:
-            self._store_down_told = False
-            log.info("store reachable again")
+    async def _tell_all_admins(self, text: str) -> None:
+        """Global admins, or else the admins of the first moderated room."""
+        rooms = self.rooms.moderated_ids()
+        await self.executor.tell_admins(rooms[0] if rooms and not self.config.bot.admins else "", text)
+
+    async def _remember_mute(self, ctx: CaseContext, action: Action) -> None:
+        self.note_mute(ctx.room_id, ctx.contact_id, ctx.at + (action.duration or timedelta(hours=24)))
+
+    def note_mute(self, room_id: str, contact_id: str, until: datetime) -> None:
+        """Announce the end of this mute when it comes (call after ``store.mute`` by hand)."""
+        key = (room_id, contact_id)
+        self.mute_ends[key] = max(until, self.mute_ends.get(key, until))
 
     async def _rules_reloaded(self, error: Exception | None) -> None:
         if error is None:
             self.moderator.engine = self.rules.engine
             self.moderator.ladder = self.rules.ladder
             return
-        for room_id in self.rooms.moderated_ids()[:1] or [""]:
-            await self.executor.tell_admins(room_id, texts.fill(texts.RULES_BROKEN, error=str(error)))
+        await self._tell_all_admins(texts.fill(texts.RULES_BROKEN, error=str(error)))
 
     # --- helpers -------------------------------------------------------------------
 

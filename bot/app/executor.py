@@ -30,13 +30,13 @@ from typing import Protocol
 from bot.actions import Action, ActionKind
 from bot.app import texts
 from bot.app.rooms import RoomBook
-from bot.app.storeport import AppStore
 from bot.config import Config
 from bot.errors import NotAFriend, NotPermitted, QunguardError, StoreUnavailable
 from bot.events import Message
 from bot.moderation import MUTED_SPEAKING_RULE
 from bot.puppet.outbox import Outbox
 from bot.puppet.port import ChatPort
+from bot.store import Store
 from bot.verdicts import Violation
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,10 @@ class CaseContext:
 
     @property
     def case_text(self) -> str:
-        return str(self.case_no) if self.case_no is not None else "—"
+        """The case number members see; a provisional one (database down) shows as 待补登."""
+        if self.case_no is None:
+            return "—"
+        return str(self.case_no) if self.case_no > 0 else "待补登"
 
     @property
     def display(self) -> str:
@@ -101,7 +104,7 @@ KickListener = Callable[[CaseContext, Action], Awaitable[None]]
 class Executor:
     port: ChatPort
     """The outbox (rate-limited) in production; sends and kicks go through it."""
-    store: AppStore
+    store: Store
     rooms: RoomBook
     config: Config
     clock: Callable[[], datetime]
@@ -109,7 +112,9 @@ class Executor:
     review_gate: ReviewGate | None = None
     needs_review: Callable[[Action], bool] = lambda _a: False
     on_kicked: list[KickListener] = field(default_factory=list)
-    """Called after a successful ``room.del`` (the app schedules the leave check)."""
+    """Called after a successful ``room.del`` (the app waits for the room-leave)."""
+    on_muted: list[KickListener] = field(default_factory=list)
+    """Called after a mute is announced (the app arms its expiry)."""
     dry_run_override: dict[str, bool] = field(default_factory=dict)
     """Run-time dry-run switches: room id -> on/off, ``"*"`` for every room."""
 
@@ -219,6 +224,7 @@ class Executor:
         if kind is ActionKind.MUTE:
             until = ctx.at + (action.duration or timedelta(hours=24))
             room_lines.append(texts.fill(texts.MUTE, until=texts.until_text(until, self.tz)))
+            await self._call(self.on_muted, ctx, action)
             return Outcome(action, DONE, f"until {until.isoformat()}")
         if kind is ActionKind.KICK:
             return await self.kick(ctx, action)
@@ -269,19 +275,20 @@ class Executor:
             if not asked:
                 return Outcome(action, FAILED, f"{exc}; no admin could be asked")
             return Outcome(action, REQUESTED_ADMINS, "asked: " + ", ".join(asked))
-        for listener in self.on_kicked:
-            try:
-                await listener(ctx, action)
-            except Exception:
-                log.exception("kick listener failed")
+        await self._call(self.on_kicked, ctx, action)
         return Outcome(action, DONE)
 
     def _blacklist(self, ctx: CaseContext, action: Action) -> Outcome:
         scope = self.config.moderation.blacklist_scope
-        room_id = ctx.room_id if scope == "room" else None
-        bot_id = None if scope == "all" else self.rooms.bot_id
-        self.store.add_blacklist(
-            ctx.contact_id, room_id, bot_id, action.reason, self.rooms.bot_id, ctx.case_no, ctx.at
+        case_no = ctx.case_no if ctx.case_no is not None and ctx.case_no > 0 else None
+        self.store.blacklist_add(
+            ctx.contact_id,
+            scope=scope,
+            room_id=ctx.room_id,
+            reason=action.reason,
+            by=self.rooms.bot_id,
+            case_no=case_no,
+            at=ctx.at,
         )
         return Outcome(action, DONE, f"scope {scope}")
 
@@ -332,6 +339,13 @@ class Executor:
             log.warning("case %s: could not say %r: %s", ctx.case_text, text, exc)
 
     # --- helpers -------------------------------------------------------------------
+
+    async def _call(self, listeners: list[KickListener], ctx: CaseContext, action: Action) -> None:
+        for listener in listeners:
+            try:
+                await listener(ctx, action)
+            except Exception:
+                log.exception("%s listener failed", action.kind.value)
 
     def _record(self, ctx: CaseContext, position: int, outcome: Outcome) -> None:
         if ctx.case_no is None:

@@ -11,16 +11,19 @@ Each test is an ``async def`` story run by :func:`play`::
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from bot.app import App
 from bot.config import BotConfig, Config, ModerationConfig
-from bot.events import MemberJoined, Message
+from bot.events import LoggedIn, MemberJoined, Message
 from bot.puppet.outbox import Outbox
 from bot.rules_holder import RulesHolder
-from tests.app.memstore import MemoryAppStore
+from bot.store import Store, open_store
 from tests.app.rulesdouble import KeywordEngine
 from tests.app.wire import BOT, FakeClock, FakeWeChat
 
@@ -32,14 +35,14 @@ TOPIC = "金矿提金技术交流群"
 LI = "wxid_li"
 CHEN = "wxid_chen"
 
-__all__ = ["ADMIN", "BOT", "CHEN", "LI", "OWNER", "ROOM", "TOPIC", "Bot", "make_config", "play"]
+__all__ = ["ADMIN", "BOT", "CHEN", "LI", "OWNER", "ROOM", "TOPIC", "Bot", "make_config", "play", "states"]
 
 
 @dataclass
 class Bot:
     app: App
     wechat: FakeWeChat
-    store: MemoryAppStore
+    store: Store
     clock: FakeClock
     _n: int = 0
 
@@ -90,9 +93,26 @@ def make_config(*, rooms: tuple = (), **moderation: object) -> Config:
     )
 
 
+_TEMPLATE: dict[str, Path] = {}
+
+
+def fresh_db(directory: Path) -> str:
+    """A migrated SQLite file in ``directory`` (copied from one migrated per test run: fast)."""
+    if "db" not in _TEMPLATE:
+        tmpl = Path(tempfile.mkdtemp(prefix="qunguard-app-")) / "template.db"
+        open_store(f"sqlite:///{tmpl}", journal_dir=None).close()
+        _TEMPLATE["db"] = tmpl
+    target = directory / "qunguard.db"
+    if not target.exists():
+        shutil.copyfile(_TEMPLATE["db"], target)
+    return f"sqlite:///{target}"
+
+
 def play(story: Callable[[Bot], Awaitable[None]], config: Config | None = None,
-         setup: Callable[[FakeWeChat], None] | None = None, store: MemoryAppStore | None = None) -> Bot:
-    """Run ``story`` against a fresh bot that has logged in; return the bot for inspection."""
+         setup: Callable[[FakeWeChat], None] | None = None, *, db: Path,
+         before: Callable[[Store], None] | None = None) -> Bot:
+    """Run ``story`` against a bot that has just logged in, on the SQLite store in
+    directory ``db`` (the same directory again is a restart); return the bot."""
 
     async def main() -> Bot:
         clock = FakeClock()
@@ -100,13 +120,13 @@ def play(story: Callable[[Bot], Awaitable[None]], config: Config | None = None,
         wechat.names.update({LI: "李四", CHEN: "陈七", ADMIN: "张管理", OWNER: "王群主"})
         if setup is not None:
             setup(wechat)
-        st = store if store is not None else MemoryAppStore()
+        store = open_store(fresh_db(db), journal_dir=db / "journal", bot_id=BOT)
+        if before is not None:
+            before(store)
         outbox = Outbox(wechat, per_minute=10_000, per_hour=100_000, merge_window_s=0, min_interval_s=0)
-        app = App(config or make_config(), wechat, st, RulesHolder.of(KeywordEngine()), outbox=outbox, clock=clock)
+        app = App(config or make_config(), wechat, store, RulesHolder.of(KeywordEngine()), outbox=outbox, clock=clock)
         task = asyncio.get_running_loop().create_task(app.run())
-        bot = Bot(app, wechat, st, clock)
-        from bot.events import LoggedIn
-
+        bot = Bot(app, wechat, store, clock)
         wechat.emit(LoggedIn(BOT, clock(), "群管机器人"))
         await bot.settle()
         try:
@@ -114,6 +134,14 @@ def play(story: Callable[[Bot], Awaitable[None]], config: Config | None = None,
         finally:
             await app.stop(timeout_s=1)
             await asyncio.wait_for(task, 2)
+            store.close()
         return bot
 
     return asyncio.run(main())
+
+
+def states(store: Store, case_no: int) -> dict[str, str]:
+    """What became of each action of a case: kind -> state."""
+    story = store.case(case_no)
+    assert story is not None, f"no case {case_no}"
+    return {a.kind: a.state for a in story.actions}

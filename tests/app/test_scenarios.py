@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot import jobs
 from bot.errors import ActionFailed
 from bot.events import RoomInfo, RoomInvitation
-from tests.app.harness import ADMIN, BOT, CHEN, LI, OWNER, ROOM, TOPIC, Bot, make_config, play
-from tests.app.memstore import MemoryAppStore
+from bot.store import Store
+from tests.app.harness import ADMIN, BOT, CHEN, LI, OWNER, ROOM, TOPIC, Bot, make_config, play, states
 from tests.app.wire import T0, FakeWeChat
 
 
@@ -22,7 +24,7 @@ def configured(**moderation: object):
     return make_config(rooms=(RoomSelector(id=ROOM),), **moderation)
 
 
-def test_an_admin_invites_the_bot_and_enables_the_room() -> None:
+def test_an_admin_invites_the_bot_and_enables_the_room(tmp_path: Path) -> None:
     def setup(w: FakeWeChat) -> None:
         w.friends.update({ADMIN, OWNER, LI})
         w.invitations["inv-1"] = RoomInfo(ROOM, TOPIC, OWNER, (ADMIN,), (OWNER, ADMIN, LI))
@@ -38,15 +40,15 @@ def test_an_admin_invites_the_bot_and_enables_the_room() -> None:
         await bot.says(OWNER, "#启用")
         intro = bot.wechat.room_said(ROOM)[-1].text
         assert "大家好，我是群管机器人" in intro and "申诉" in intro
-        assert bot.store.switched == {ROOM: True}
+        assert bot.store.room(ROOM).moderated
 
         await bot.says(LI, "加微信领资料")
         assert "请尽快撤回" in bot.wechat.private_to(LI)[-1].text
 
-    play(story, setup=setup)
+    play(story, setup=setup, db=tmp_path)
 
 
-def test_an_invitation_from_a_stranger_is_not_accepted() -> None:
+def test_an_invitation_from_a_stranger_is_not_accepted(tmp_path: Path) -> None:
     def setup(w: FakeWeChat) -> None:
         w.invitations["inv-2"] = RoomInfo(ROOM, TOPIC, CHEN, (), (CHEN,))
 
@@ -55,30 +57,30 @@ def test_an_invitation_from_a_stranger_is_not_accepted() -> None:
         await bot.settle()
         assert bot.wechat.accepted == []
 
-    play(story, setup=setup)
+    play(story, setup=setup, db=tmp_path)
 
 
-def test_a_member_cannot_enable_the_room_and_gets_told_privately() -> None:
+def test_a_member_cannot_enable_the_room_and_gets_told_privately(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.says(LI, "#启用", name="王群主")  # a copied display name gives no rights
         assert not bot.app.rooms.moderated(ROOM)
         assert bot.wechat.room_said(ROOM) == []
 
-    play(story, setup=room_with_members)
+    play(story, setup=room_with_members, db=tmp_path)
 
 
-def test_an_ad_gets_a_private_warning_asking_to_recall() -> None:
+def test_an_ad_gets_a_private_warning_asking_to_recall(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.says(LI, "有需要的加微信 abc123")
         warning = bot.wechat.private_to(LI)[-1].text
         assert "请尽快撤回" in warning and "案件号 1" in warning
         assert bot.wechat.room_said(ROOM) == []
-        assert bot.store.states(1) == {"warn_private": "done"}
+        assert states(bot.store, 1) == {"warn_private": "done"}
 
-    play(story, config=configured(), setup=room_with_members)
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
 
 
-def test_a_second_offence_gets_a_public_warning_and_a_mute() -> None:
+def test_a_second_offence_gets_a_public_warning_and_a_mute(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.says(LI, "加微信 abc123")
         bot.clock.advance(minutes=10)
@@ -87,23 +89,23 @@ def test_a_second_offence_gets_a_public_warning_and_a_mute() -> None:
         assert notice.mentions == (LI,)
         assert "请注意" in notice.text and "案件号 2" in notice.text and "禁言至" in notice.text
         assert "abc123" not in notice.text, "public notices leave the offending text out by default"
-        assert bot.store.states(2) == {"warn_public": "done", "mute": "done"}
+        assert states(bot.store, 2) == {"warn_public": "done", "mute": "done"}
         assert bot.store.muted_until(ROOM, LI, bot.clock()) is not None
 
-    play(story, config=configured(), setup=room_with_members)
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
 
 
-def test_the_public_notice_quotes_the_text_when_the_config_says_so() -> None:
+def test_the_public_notice_quotes_the_text_when_the_config_says_so(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.says(LI, "加微信 abc123")
         bot.clock.advance(minutes=10)
         await bot.says(LI, "加微信 xyz789")
         assert "原消息：「加微信 xyz789」" in bot.wechat.room_said(ROOM)[-1].text
 
-    play(story, config=configured(public_notice_shows_text=True), setup=room_with_members)
+    play(story, config=configured(public_notice_shows_text=True), setup=room_with_members, db=tmp_path)
 
 
-def test_speaking_while_muted_is_reminded_then_takes_the_next_step() -> None:
+def test_speaking_while_muted_is_reminded_then_takes_the_next_step(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.says(LI, "加微信 abc123")
         bot.clock.advance(minutes=10)
@@ -117,10 +119,10 @@ def test_speaking_while_muted_is_reminded_then_takes_the_next_step() -> None:
         assert bot.wechat.kicked == [(ROOM, LI)], "the ladder's next step after a reminder"
         assert bot.app.pending_kicks == {}, "the room-leave event confirmed the kick"
 
-    play(story, config=configured(), setup=room_with_members)
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
 
 
-def test_a_kick_without_owner_rights_asks_the_room_admins_privately() -> None:
+def test_a_kick_without_owner_rights_asks_the_room_admins_privately(tmp_path: Path) -> None:
     def setup(w: FakeWeChat) -> None:
         room_with_members(w, bot_is_owner=False)
 
@@ -129,12 +131,12 @@ def test_a_kick_without_owner_rights_asks_the_room_admins_privately() -> None:
         assert bot.wechat.kicked == []
         request = "\n".join(s.text for s in bot.wechat.private_to(OWNER))
         assert "请协助移出" in request and "@李四" in request and "案件号 1" in request
-        assert bot.store.states(1)["kick"] == "requested_admins"
+        assert states(bot.store, 1)["kick"] == "requested_admins"
 
-    play(story, config=configured(), setup=setup)
+    play(story, config=configured(), setup=setup, db=tmp_path)
 
 
-def test_a_severe_violation_removes_the_member_and_tells_the_inviter() -> None:
+def test_a_severe_violation_removes_the_member_and_tells_the_inviter(tmp_path: Path) -> None:
     def setup(w: FakeWeChat) -> None:
         room_with_members(w)
         w.friends.add(CHEN)
@@ -145,26 +147,26 @@ def test_a_severe_violation_removes_the_member_and_tells_the_inviter() -> None:
         assert bot.wechat.kicked == [(ROOM, "wxid_new")]
         assert "邀请人负责制" in bot.wechat.private_to(CHEN)[-1].text
         assert "违规通报" in bot.wechat.private_to(OWNER)[-1].text
-        assert bot.store.states(1) == {"kick": "done", "notify_inviter": "done", "notify_admins": "done"}
+        assert states(bot.store, 1) == {"kick": "done", "notify_inviter": "done", "notify_admins": "done"}
 
-    play(story, config=configured(), setup=setup)
+    play(story, config=configured(), setup=setup, db=tmp_path)
 
 
-def test_a_blacklisted_member_who_joins_is_removed_at_once() -> None:
-    store = MemoryAppStore()
-    store.add_blacklist("wxid_spammer", None, None, "广告", ADMIN, None, T0)
+def test_a_blacklisted_member_who_joins_is_removed_at_once(tmp_path: Path) -> None:
+    def before(store: Store) -> None:
+        store.blacklist_add("wxid_spammer", scope="bot", reason="广告", by=ADMIN, at=T0)
 
     async def story(bot: Bot) -> None:
         await bot.joins("wxid_spammer", inviter=CHEN)
         assert bot.wechat.kicked == [(ROOM, "wxid_spammer")]
         assert "黑名单" in bot.wechat.private_to(OWNER)[-1].text
 
-    play(story, config=configured(), setup=room_with_members, store=store)
+    play(story, config=configured(), setup=room_with_members, before=before, db=tmp_path)
 
 
-def test_a_blacklisted_member_who_joined_unseen_is_removed_when_they_speak() -> None:
-    store = MemoryAppStore()
-    store.add_blacklist("wxid_spammer", ROOM, None, "广告", ADMIN, None, T0)
+def test_a_blacklisted_member_who_joined_unseen_is_removed_when_they_speak(tmp_path: Path) -> None:
+    def before(store: Store) -> None:
+        store.blacklist_add("wxid_spammer", scope="room", room_id=ROOM, reason="广告", by=ADMIN, at=T0)
 
     async def story(bot: Bot) -> None:
         from dataclasses import replace
@@ -174,49 +176,49 @@ def test_a_blacklisted_member_who_joined_unseen_is_removed_when_they_speak() -> 
         await bot.says("wxid_spammer", "大家好")
         assert bot.wechat.kicked == [(ROOM, "wxid_spammer")]
 
-    play(story, config=configured(), setup=room_with_members, store=store)
+    play(story, config=configured(), setup=room_with_members, before=before, db=tmp_path)
 
 
-def test_a_blacklist_entry_follows_the_configured_scope() -> None:
+def test_a_blacklist_entry_follows_the_configured_scope(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.says(CHEN, "刷单返利，日赚五百")
         assert bot.wechat.kicked == [(ROOM, CHEN)]
-        assert ("wxid_chen", None, BOT) in bot.store.blacklist
+        (entry,) = bot.store.blacklist()
+        assert (entry.contact_id, entry.room_id, entry.bot_id) == (CHEN, None, BOT)
 
-    play(story, config=configured(blacklist_scope="bot"), setup=room_with_members)
+    play(story, config=configured(blacklist_scope="bot"), setup=room_with_members, db=tmp_path)
 
 
-def test_a_non_friends_private_warning_falls_back_to_a_mention() -> None:
+def test_a_non_friends_private_warning_falls_back_to_a_mention(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.says(CHEN, "加微信 abc123")
         said = bot.wechat.room_said(ROOM)[-1]
         assert said.mentions == (CHEN,) and "请尽快撤回" in said.text
-        assert bot.store.states(1) == {"warn_private": "fallback_mention"}
+        assert states(bot.store, 1) == {"warn_private": "fallback_mention"}
 
-    play(story, config=configured(), setup=room_with_members)
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
 
 
-def test_a_non_friends_private_warning_is_skipped_when_the_config_says_none() -> None:
+def test_a_non_friends_private_warning_is_skipped_when_the_config_says_none(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.says(CHEN, "加微信 abc123")
         assert bot.wechat.room_said(ROOM) == []
-        assert bot.store.states(1) == {"warn_private": "skipped"}
+        assert states(bot.store, 1) == {"warn_private": "skipped"}
 
-    play(story, config=configured(private_warning_fallback="none"), setup=room_with_members)
+    play(story, config=configured(private_warning_fallback="none"), setup=room_with_members, db=tmp_path)
 
 
-def test_a_redelivered_message_is_handled_once() -> None:
+def test_a_redelivered_message_is_handled_once(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         msg = await bot.says(LI, "加微信 abc123")
         bot.wechat.emit(msg)
         await bot.settle()
         assert len(bot.wechat.private_to(LI)) == 1
 
-    play(story, config=configured(), setup=room_with_members)
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
 
 
-def test_a_message_redelivered_after_a_restart_is_handled_once() -> None:
-    store = MemoryAppStore()
+def test_a_message_redelivered_after_a_restart_is_handled_once(tmp_path: Path) -> None:
     first: list = []
 
     async def before(bot: Bot) -> None:
@@ -227,11 +229,11 @@ def test_a_message_redelivered_after_a_restart_is_handled_once() -> None:
         await bot.settle()
         assert bot.wechat.private_to(LI) == []
 
-    play(before, config=configured(), setup=room_with_members, store=store)
-    play(after, config=configured(), setup=room_with_members, store=store)
+    play(before, config=configured(), setup=room_with_members, db=tmp_path)
+    play(after, config=configured(), setup=room_with_members, db=tmp_path)
 
 
-def test_mutes_expire_on_time() -> None:
+def test_mutes_expire_on_time(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.says(LI, "加微信 abc123")
         bot.clock.advance(minutes=10)
@@ -244,10 +246,10 @@ def test_mutes_expire_on_time() -> None:
         await bot.says(LI, "谢谢大家")
         assert len(bot.wechat.said) == before, "speaking after the mute is fine"
 
-    play(story, config=configured(), setup=room_with_members)
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
 
 
-def test_admins_are_told_when_the_room_leave_after_a_kick_does_not_come() -> None:
+def test_admins_are_told_when_the_room_leave_after_a_kick_does_not_come(tmp_path: Path) -> None:
     def setup(w: FakeWeChat) -> None:
         room_with_members(w)
         w.leave_after_kick = False
@@ -264,34 +266,34 @@ def test_admins_are_told_when_the_room_leave_after_a_kick_does_not_come() -> Non
         assert await jobs.confirm_kicks(bot.app, bot.clock.advance(minutes=6)) == [LI]
         assert "移出未确认" in bot.wechat.private_to(ADMIN)[-1].text
 
-    play(story, config=configured(), setup=setup)
+    play(story, config=configured(), setup=setup, db=tmp_path)
 
 
-def test_dry_run_tells_the_admins_what_would_have_happened() -> None:
+def test_dry_run_tells_the_admins_what_would_have_happened(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.says(LI, "澳门赌场上线了")
         assert bot.wechat.kicked == []
         (told,) = bot.wechat.private_to(OWNER)
         assert "试运行" in told.text and "移出群聊" in told.text
-        assert set(bot.store.states(1).values()) == {"dry_run"}
+        assert set(states(bot.store, 1).values()) == {"dry_run"}
 
-    play(story, config=configured(dry_run_rooms=(ROOM,)), setup=room_with_members)
+    play(story, config=configured(dry_run_rooms=(ROOM,)), setup=room_with_members, db=tmp_path)
 
 
-def test_a_failed_kick_is_recorded_and_the_admins_are_told() -> None:
+def test_a_failed_kick_is_recorded_and_the_admins_are_told(tmp_path: Path) -> None:
     def setup(w: FakeWeChat) -> None:
         room_with_members(w)
         w.kick_error = ActionFailed("网络错误")
 
     async def story(bot: Bot) -> None:
         await bot.says(LI, "澳门赌场上线了")
-        assert bot.store.states(1)["kick"] == "failed"
+        assert states(bot.store, 1)["kick"] == "failed"
         assert any("处理失败" in s.text and "网络错误" in s.text for s in bot.wechat.private_to(OWNER))
 
-    play(story, config=configured(), setup=setup)
+    play(story, config=configured(), setup=setup, db=tmp_path)
 
 
-def test_one_bad_event_does_not_stop_the_bot() -> None:
+def test_one_bad_event_does_not_stop_the_bot(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         async def broken(app, msg, sender, decision):  # a plugin with a bug
             raise RuntimeError("boom")
@@ -302,10 +304,10 @@ def test_one_bad_event_does_not_stop_the_bot() -> None:
         await bot.says(LI, "加微信 abc123")
         assert len(bot.wechat.private_to(LI)) == 1
 
-    play(story, config=configured(), setup=room_with_members)
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
 
 
-def test_an_unknown_speaker_is_treated_as_a_new_member() -> None:
+def test_an_unknown_speaker_is_treated_as_a_new_member(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         joined: list[str] = []
 
@@ -316,36 +318,36 @@ def test_an_unknown_speaker_is_treated_as_a_new_member() -> None:
         await bot.says(LI, "你好")
         await bot.says("wxid_stranger", "大家好，我是扫码进来的")
         assert joined == ["wxid_stranger"]
-        assert bot.store.member_facts(ROOM, "wxid_stranger") is not None
+        assert bot.store.member(ROOM, "wxid_stranger").present
 
-    play(story, config=configured(), setup=room_with_members)
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
 
 
-def test_rooms_added_without_an_event_are_noticed_by_the_room_scan() -> None:
+def test_rooms_added_without_an_event_are_noticed_by_the_room_scan(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         bot.wechat.add_room("r-new@chatroom", "新建技术交流群", OWNER, [OWNER, LI])
         await jobs.reconcile(bot.app, bot.clock())
         assert "r-new@chatroom" in bot.app.rooms.info
         assert not bot.app.rooms.moderated("r-new@chatroom")
 
-    play(story, config=configured(), setup=room_with_members)
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
 
 
-def test_a_room_selected_by_name_is_moderated() -> None:
+def test_a_room_selected_by_name_is_moderated(tmp_path: Path) -> None:
     from bot.config import RoomSelector
 
     async def story(bot: Bot) -> None:
         await bot.says(LI, "加微信 abc123")
         assert bot.wechat.private_to(LI)
 
-    play(story, config=make_config(rooms=(RoomSelector(name_contains="技术交流"),)), setup=room_with_members)
+    play(story, config=make_config(rooms=(RoomSelector(name_contains="技术交流"),)), setup=room_with_members, db=tmp_path)
 
 
-def test_stop_moderating_with_disable() -> None:
+def test_stop_moderating_with_disable(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.says(OWNER, "#停用")
         assert "已停用" in bot.wechat.room_said(ROOM)[-1].text
         await bot.says(LI, "加微信 abc123")
         assert bot.wechat.private_to(LI) == []
 
-    play(story, config=configured(), setup=room_with_members)
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
