@@ -194,6 +194,8 @@ class Mute(Base):
     muted_by: Mapped[str] = mapped_column(ID, default="")
     lifted_at: Mapped[datetime | None]
     lifted_by: Mapped[str | None] = mapped_column(ID)
+    ended_at: Mapped[datetime | None]
+    """When the bot saw the mute run out (and told the member): each end is handled once."""
 
 
 class BlacklistEntry(Base):

@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
@@ -198,6 +198,7 @@ class Store:
         self._pending = 0
         self._first_pending = 0.0
         self._closed = False
+        self._facts: OrderedDict[tuple[str, str], MemberView] = OrderedDict()
         self._txn_rooms: set[str] = set()
 
     # --- lifecycle -------------------------------------------------------------------
@@ -344,6 +345,7 @@ class Store:
                     d.get("detail", ""),
                     d.get("by", ""),
                     datetime.fromisoformat(d["at"]),
+                    d.get("position"),
                 )
             elif entry.op == "joined":
                 self._write(
@@ -649,10 +651,13 @@ class Store:
         detail: str = "",
         by: str = "",
         at: datetime | None = None,
+        *,
+        position: int | None = None,
     ) -> None:
         """Record what became of a case's action: done, failed (with ``detail``),
         dry_run, awaiting_review, requested_admins, dropped, fallback_mention.
-        The case's state follows. Journaled while the database is down."""
+        The action is the case's ``position``-th, or every one of that ``kind``;
+        the case's state follows. Journaled while the database is down."""
         kind = ActionKind(kind).value if isinstance(kind, ActionKind) else kind
         at = at or utcnow()
         with self._lock:
@@ -662,7 +667,15 @@ class Store:
                     if key is None:
                         key = self._case_key(case_no)
                     self._write(
-                        self._db_set_action_state, key[0], key[1], kind, state, detail, by or self.bot_id, at
+                        self._db_set_action_state,
+                        key[0],
+                        key[1],
+                        kind,
+                        state,
+                        detail,
+                        by or self.bot_id,
+                        at,
+                        position,
                     )
                     return
                 except DOWN_ERRORS as exc:
@@ -681,8 +694,16 @@ class Store:
                     "detail": detail,
                     "by": by or self.bot_id,
                     "at": at.isoformat(),
+                    "position": position,
                 },
             )
+
+    def record_outcome(
+        self, case_no: int, position: int, action: Action, state: str, detail: str, at: datetime
+    ) -> None:
+        """The outcome of the case's ``position``-th action (the app's name for
+        :meth:`set_action_state`)."""
+        self.set_action_state(case_no, action.kind, state, detail, self.bot_id, at, position=position)
 
     def _case_key(self, case_no: int) -> tuple[str, str]:
         with self.engine.connect() as conn:
@@ -703,6 +724,7 @@ class Store:
         detail: str,
         by: str,
         at: datetime,
+        position: int | None = None,
     ) -> None:
         case_id = conn.execute(
             select(CASES.c.id).where(CASES.c.room_id == room_id, CASES.c.message_id == message_id)
@@ -710,13 +732,16 @@ class Store:
         if case_id is None:
             log.error("set_action_state: no case for message %s in %s", message_id, room_id)
             return
+        which = ACTIONS.c.kind == kind if position is None else ACTIONS.c.position == position
         done = conn.execute(
             update(ACTIONS)
-            .where(ACTIONS.c.case_id == case_id, ACTIONS.c.kind == kind)
+            .where(ACTIONS.c.case_id == case_id, which)
             .values(state=state, detail=detail, actor_id=by, updated_at=at)
         ).rowcount
         if not done:
-            position = conn.execute(select(func.count()).where(ACTIONS.c.case_id == case_id)).scalar_one()
+            position = conn.execute(
+                select(func.coalesce(func.max(ACTIONS.c.position) + 1, 0)).where(ACTIONS.c.case_id == case_id)
+            ).scalar_one()
             conn.execute(
                 insert(ACTIONS).values(
                     case_id=case_id,
@@ -836,24 +861,35 @@ class Store:
         """The local calendar day (the config's timezone) that daily counts use."""
         return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(self.tz).date()
 
-    def note_message(self, message: Message) -> None:
-        """Count a message (daily counts, last spoke, name history). Cheap: kept in
+    def note_message(
+        self, room_id: str | Message, contact_id: str = "", at: datetime | None = None, name: str = ""
+    ) -> None:
+        """Count a message (daily counts, last spoke, name history); takes a
+        :class:`Message` or its room, sender, time and sender name. Cheap: kept in
         memory and written in batches (every ``flush_interval_s`` or ``flush_max``
         messages, on :meth:`flush` and on close); a crash loses at most that batch
         of counts, never a violation."""
+        if isinstance(room_id, Message):
+            room_id, contact_id, at, name = (
+                room_id.room_id,
+                room_id.sender_id,
+                room_id.at,
+                room_id.sender_name,
+            )
+        assert at is not None, "note_message needs the message time"
         with self._lock:
-            key = (message.room_id, message.sender_id)
+            key = (room_id, contact_id)
             s = self._spoke.get(key)
             if s is None:
-                self._spoke[key] = _Spoke(message.at, message.sender_name, 1)
+                self._spoke[key] = _Spoke(at, name, 1)
             else:
                 s.count += 1
-                if message.at >= s.last_at:
-                    s.last_at = message.at
-                    s.name = message.sender_name or s.name
-            day = self.day_of(message.at)
-            self._day_msgs[(message.room_id, day)] += 1
-            self._day_speakers[(message.room_id, day, message.sender_id)] += 1
+                if at >= s.last_at:
+                    s.last_at = at
+                    s.name = name or s.name
+            day = self.day_of(at)
+            self._day_msgs[(room_id, day)] += 1
+            self._day_speakers[(room_id, day, contact_id)] += 1
             now = time.monotonic()
             if self._pending == 0:
                 self._first_pending = now
@@ -1014,6 +1050,7 @@ class Store:
 
     def _journaled_write(self, op: str, fn: Callable[..., Any], event: MemberJoined | MemberLeft) -> None:
         with self._lock:
+            self._update_facts(event)
             if self._usable():
                 try:
                     self._write(fn, event)
@@ -1023,6 +1060,75 @@ class Store:
             data = {f: getattr(event, f) for f in event.__dataclass_fields__}
             data["at"] = event.at.isoformat()
             self._journal(op, data)
+
+    def _update_facts(self, event: MemberJoined | MemberLeft) -> None:
+        key = (event.room_id, event.contact_id)
+        old = self._facts.get(key) or MemberView(event.room_id, event.contact_id)
+        if isinstance(event, MemberJoined):
+            new = replace(
+                old,
+                display_name=event.name or old.display_name,
+                joined_at=event.at,
+                inviter_id=event.inviter_id,
+                left_at=None,
+            )
+        else:
+            new = replace(old, left_at=event.at)
+        self._cache_facts(key, new)
+
+    def _cache_facts(self, key: tuple[str, str], view: MemberView) -> None:
+        self._facts[key] = view
+        self._facts.move_to_end(key)
+        if len(self._facts) > _RECENT_CASES:
+            self._facts.popitem(last=False)
+
+    def member_facts(self, room_id: str, contact_id: str) -> MemberView | None:
+        """What the ladder needs about a member (joined at, inviter, exempt, present),
+        from memory when it can: asked for every message. While the database is
+        down, what is in memory or None."""
+        key = (room_id, contact_id)
+        with self._lock:
+            cached = self._facts.get(key)
+            if cached is not None:
+                return cached
+            if not self._usable():
+                return None
+            try:
+                with self.engine.connect() as conn:
+                    row = conn.execute(
+                        select(MEMBERS).where(
+                            MEMBERS.c.room_id == room_id, MEMBERS.c.contact_id == contact_id
+                        )
+                    ).first()
+            except DOWN_ERRORS as exc:
+                self._went_down(exc)
+                return None
+            if row is None:
+                return None
+            view = _member_view(row)
+            self._cache_facts(key, view)
+            return view
+
+    def record_join(
+        self, room_id: str, contact_id: str, at: datetime, inviter_id: str = "", name: str = ""
+    ) -> None:
+        self.member_joined(MemberJoined(room_id, contact_id, at, name=name, inviter_id=inviter_id))
+
+    def record_leave(self, room_id: str, contact_id: str, at: datetime) -> None:
+        self.member_left(MemberLeft(room_id, contact_id, at))
+
+    @_db
+    def present_members(self, room_id: str) -> set[str]:
+        """Contact ids of the members in a room now, as far as the store knows."""
+        self.flush()
+        with self.engine.connect() as conn:
+            return set(
+                conn.execute(
+                    select(MEMBERS.c.contact_id).where(
+                        MEMBERS.c.room_id == room_id, MEMBERS.c.left_at.is_(None)
+                    )
+                ).scalars()
+            )
 
     def _db_member_joined(self, conn: Connection, e: MemberJoined) -> None:
         self._ensure_room(conn, e.room_id, e.room_topic)
@@ -1116,6 +1222,7 @@ class Store:
             ).rowcount
             if not n:
                 conn.execute(insert(MEMBERS).values(room_id=room_id, contact_id=contact_id, **values))
+        self._facts.pop((room_id, contact_id), None)
 
     @_db
     def upsert_room(
@@ -1130,7 +1237,9 @@ class Store:
     ) -> RoomView:
         """Create or refresh what the bot knows about a room (from WeChat)."""
         now = utcnow()
-        values: dict[str, Any] = {"updated_at": now, "bot_id": self.bot_id}
+        values: dict[str, Any] = {"updated_at": now}
+        if self.bot_id:
+            values["bot_id"] = self.bot_id
         for k, v in (
             ("topic", topic),
             ("owner_id", owner_id),
@@ -1147,6 +1256,45 @@ class Store:
             return _room_view(conn.execute(select(ROOMS).where(ROOMS.c.id == room_id)).one())
 
     @_db
+    def save_room(
+        self,
+        room_id: str,
+        topic: str,
+        owner_id: str,
+        admin_ids: Sequence[str],
+        member_count: int,
+        bot_id: str,
+        at: datetime,
+    ) -> bool:
+        """What WeChat says about a room now; True when the store did not know it."""
+        with self._tx() as conn:
+            new = conn.execute(select(ROOMS.c.id).where(ROOMS.c.id == room_id)).first() is None
+            self._ensure_room(conn, room_id, topic)
+            conn.execute(
+                update(ROOMS)
+                .where(ROOMS.c.id == room_id)
+                .values(
+                    topic=topic,
+                    owner_id=owner_id,
+                    admin_ids=list(admin_ids),
+                    member_count=member_count,
+                    bot_id=bot_id,
+                    updated_at=at,
+                )
+            )
+        return new
+
+    @_db
+    def switched_rooms(self) -> dict[str, bool]:
+        """Rooms a person switched on or off (``#启用`` / ``#停用``), of this bot
+        (of every bot when the store has no ``bot_id``)."""
+        q = select(ROOMS.c.id, ROOMS.c.moderated).where(ROOMS.c.enabled_by.is_not(None))
+        if self.bot_id:
+            q = q.where(ROOMS.c.bot_id == self.bot_id)
+        with self.engine.connect() as conn:
+            return {room: bool(on) for room, on in conn.execute(q)}
+
+    @_db
     def set_room_moderated(
         self, room_id: str, moderated: bool, by: str = "", at: datetime | None = None
     ) -> RoomView:
@@ -1156,7 +1304,13 @@ class Store:
             conn.execute(
                 update(ROOMS)
                 .where(ROOMS.c.id == room_id)
-                .values(moderated=moderated, enabled_by=by, enabled_at=at, bot_id=self.bot_id, updated_at=at)
+                .values(
+                    moderated=moderated,
+                    enabled_by=by,
+                    enabled_at=at,
+                    updated_at=at,
+                    **({"bot_id": self.bot_id} if self.bot_id else {}),
+                )
             )
             return _room_view(conn.execute(select(ROOMS).where(ROOMS.c.id == room_id)).one())
 
@@ -1350,6 +1504,20 @@ class Store:
             return [_mute_view(r) for r in rows]
 
     @_db
+    def end_mutes(self, now: datetime) -> list[MuteView]:
+        """Mutes whose time is up at ``now`` and not yet seen ending: marked ended
+        and returned, each once (to tell the member)."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(MUTES)
+                .where(MUTES.c.lifted_at.is_(None), MUTES.c.ended_at.is_(None), MUTES.c.until <= now)
+                .order_by(MUTES.c.until)
+            ).all()
+            if rows:
+                conn.execute(update(MUTES).where(MUTES.c.id.in_([r.id for r in rows])).values(ended_at=now))
+        return [replace(_mute_view(r), ended_at=now) for r in rows]
+
+    @_db
     def mute(
         self,
         room_id: str,
@@ -1423,15 +1591,37 @@ class Store:
             raise QunguardError(f"blacklist scope must be room, bot or all, not {scope!r}")
         if scope == "room" and not room_id:
             raise QunguardError("a room-scoped blacklist entry needs a room")
-        at = at or utcnow()
+        return self.add_blacklist(
+            contact_id,
+            room_id if scope == "room" else None,
+            None if scope == "all" else self.bot_id,
+            reason,
+            by,
+            case_no,
+            at or utcnow(),
+        )
+
+    @_db
+    def add_blacklist(
+        self,
+        contact_id: str,
+        room_id: str | None,
+        bot_id: str | None,
+        reason: str,
+        by: str,
+        case_no: int | None,
+        at: datetime,
+    ) -> BlacklistView:
+        """The primitive under :meth:`blacklist_add`: ``room_id`` None bars every
+        room (of ``bot_id``, or of every bot when that is None too)."""
         values = {
             "contact_id": contact_id,
-            "room_id": room_id if scope == "room" else None,
-            "bot_id": None if scope == "all" else self.bot_id,
+            "room_id": room_id,
+            "bot_id": bot_id,
             "reason": reason,
             "added_by": by,
             "added_at": at,
-            "case_id": case_no,
+            "case_id": case_no if case_no and case_no > 0 else None,
         }
         with self._tx() as conn:
             bid = conn.execute(insert(BLACKLIST).values(**values)).inserted_primary_key[0]
@@ -1450,26 +1640,27 @@ class Store:
         with self._tx() as conn:
             return conn.execute(q.values(removed_at=at, removed_by=by)).rowcount
 
-    def _covers(self, room_id: str) -> Any:
+    def _covers(self, room_id: str, bot_id: str | None = None) -> Any:
+        bot = bot_id if bot_id is not None else self.bot_id
         return or_(
             BLACKLIST.c.room_id == room_id,
-            and_(
-                BLACKLIST.c.room_id.is_(None),
-                or_(BLACKLIST.c.bot_id.is_(None), BLACKLIST.c.bot_id == self.bot_id),
-            ),
+            and_(BLACKLIST.c.room_id.is_(None), or_(BLACKLIST.c.bot_id.is_(None), BLACKLIST.c.bot_id == bot)),
         )
 
     @_db
-    def is_blacklisted(self, contact_id: str, room_id: str) -> BlacklistView | None:
+    def is_blacklisted(
+        self, contact_id: str, room_id: str, bot_id: str | None = None
+    ) -> BlacklistView | None:
         """The entry that bars ``contact_id`` from ``room_id``, if any: one for this
-        room, one for every room of this bot, or one for every bot."""
+        room, one for every room of the bot (``bot_id``, default this store's),
+        or one for every bot."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(BLACKLIST)
                 .where(
                     BLACKLIST.c.contact_id == contact_id,
                     BLACKLIST.c.removed_at.is_(None),
-                    self._covers(room_id),
+                    self._covers(room_id, bot_id),
                 )
                 .order_by(BLACKLIST.c.added_at)
                 .limit(1)
@@ -1882,6 +2073,7 @@ def _mute_view(r: Any) -> MuteView:
         r.muted_by,
         r.lifted_at,
         r.lifted_by,
+        r.ended_at,
     )
 
 

@@ -39,6 +39,11 @@ class MemberView:
     names: tuple[tuple[str, datetime], ...] = ()
     """Display-name history, oldest first (filled in by :meth:`Store.member`)."""
 
+    @property
+    def present(self) -> bool:
+        """In the room now (joined, or seen speaking, and not left since)."""
+        return self.left_at is None
+
 
 @dataclass(frozen=True, slots=True)
 class ViolationView:
@@ -98,6 +103,7 @@ class MuteView:
     muted_by: str = ""
     lifted_at: datetime | None = None
     lifted_by: str | None = None
+    ended_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -239,6 +239,7 @@ def upgrade() -> None:
     sa.Column('muted_by', sa.String(length=128), nullable=False),
     sa.Column('lifted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('lifted_by', sa.String(length=128), nullable=True),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_mutes_case_id_cases'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['room_id'], ['rooms.id'], name=op.f('fk_mutes_room_id_rooms'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_mutes'))
