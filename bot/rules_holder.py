@@ -23,11 +23,19 @@ log = logging.getLogger(__name__)
 ReloadListener = Callable[[Exception | None], Awaitable[None]]
 
 
-def _load(path: Path) -> tuple[Any, Any]:
-    from bot.engine import Engine, load_rules
+def _load(path: Path) -> Any:
+    from bot.engine import load_rules
 
-    ruleset = load_rules(path)
-    return ruleset, Engine(ruleset)
+    return load_rules(path)
+
+
+def _engine(ruleset: Any, previous: Any) -> Any:
+    with_rules = getattr(previous, "with_rules", None)
+    if with_rules is not None:
+        return with_rules(ruleset)  # keeps the flood counters across a reload
+    from bot.engine import Engine
+
+    return Engine(ruleset)
 
 
 class RulesHolder:
@@ -57,7 +65,8 @@ class RulesHolder:
 
     def _swap(self) -> None:
         stamp = self._fingerprint()
-        ruleset, engine = _load(self.path)
+        ruleset = _load(self.path)
+        engine = _engine(ruleset, self.engine)
         self.ruleset, self.engine = ruleset, engine
         self.ladder = Ladder.from_rules(ruleset)
         self._stamp = stamp

@@ -24,9 +24,10 @@ from bot.events import LoggedIn, MemberJoined, Message
 from bot.puppet.outbox import Outbox
 from bot.rules_holder import RulesHolder
 from bot.store import Store, open_store
-from tests.app.rulesdouble import KeywordEngine
 from tests.app.wire import BOT, FakeClock, FakeWeChat
 
+RULES = Path(__file__).parent / "data" / "rules.yaml"
+"""One word per tier: 加微信 (minor ad), 傻逼 (moderate), 赌场 (severe), 刷单返利 (malicious)."""
 ADMIN = "wxid_admin_zhang"
 """A global admin (config.bot.admins)."""
 OWNER = "wxid_owner_wang"
@@ -124,7 +125,7 @@ def play(story: Callable[[Bot], Awaitable[None]], config: Config | None = None,
         if before is not None:
             before(store)
         outbox = Outbox(wechat, per_minute=10_000, per_hour=100_000, merge_window_s=0, min_interval_s=0)
-        app = App(config or make_config(), wechat, store, RulesHolder.of(KeywordEngine()), outbox=outbox, clock=clock)
+        app = App(config or make_config(), wechat, store, RulesHolder.load(RULES), outbox=outbox, clock=clock)
         task = asyncio.get_running_loop().create_task(app.run())
         bot = Bot(app, wechat, store, clock)
         wechat.emit(LoggedIn(BOT, clock(), "群管机器人"))
