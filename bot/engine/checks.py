@@ -1,0 +1,417 @@
+"""One small class per kind of condition, and the per-message context they read.
+
+A condition's :meth:`~Condition.test` returns ``None`` when it does not hold,
+or a tuple of :class:`~bot.verdicts.Evidence` (possibly empty, for ``not``)
+when it does. Word conditions never scan text themselves: the engine scans
+each field once with one combined Aho-Corasick automaton and the context
+hands out the hits.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot.engine.normalize import normalize
+from bot.events import Message, MessageType, Sender
+from bot.verdicts import Evidence
+
+if TYPE_CHECKING:
+    from bot.engine.model import Settings
+
+Span = tuple[int, int]
+Hits = dict[int, Span]
+
+MAX_FIELD_CHARS = 100_000
+"""Text beyond this is not scanned (a 1 MB paste is judged on its first 100k characters)."""
+
+_CONTENT_EXTRA = ("title", "description", "app", "card_name")
+
+
+def content_of(message: Message) -> str:
+    """The ``text`` field of a rule: what a member reads in the message."""
+    parts = [message.text] if message.text else []
+    for name in _CONTENT_EXTRA:
+        value = getattr(message, name)
+        if value and not any(value in p for p in parts):
+            parts.append(value)
+    return " 。 ".join(parts) if len(parts) > 1 else (parts[0] if parts else "")
+
+
+def acrostic_of(text: str) -> str:
+    """藏头: the first character of each non-empty line, for texts of 3+ lines."""
+    heads = [line.strip()[0] for line in text.splitlines() if line.strip()]
+    return "".join(heads) if len(heads) >= 3 else ""
+
+
+def raw_field(message: Message, name: str) -> str:
+    if name == "text":
+        return content_of(message)
+    if name == "acrostic":
+        return acrostic_of(message.text)
+    if name == "file_name":
+        return message.file_name.replace("\\", "/").rsplit("/", 1)[-1]
+    return getattr(message, name, "") or ""
+
+
+@dataclass
+class Context:
+    """Everything conditions may read about one message; computed lazily, once."""
+
+    message: Message
+    sender: Sender
+    settings: Settings
+    scan: Callable[[str], dict[int, Span]]
+    is_exempt: bool = False
+    _raw: dict[str, str] = field(default_factory=dict)
+    _norm: dict[str, str] = field(default_factory=dict)
+    _hits: dict[str, Hits] = field(default_factory=dict)
+    _links: list[str] | None = None
+
+    def raw(self, name: str) -> str:
+        value = self._raw.get(name)
+        if value is None:
+            if name == "links":
+                value = "\n".join([*self.links(), *self.message.qr_payloads]).lower()
+            else:
+                value = raw_field(self.message, name)[:MAX_FIELD_CHARS]
+            self._raw[name] = value
+        return value
+
+    def norm(self, name: str) -> str:
+        value = self._norm.get(name)
+        if value is None:
+            value = self.raw(name) if name == "links" else normalize(self.raw(name))
+            self._norm[name] = value
+        return value
+
+    def hits(self, name: str) -> Hits:
+        value = self._hits.get(name)
+        if value is None:
+            text = self.norm(name)
+            value = self.scan(text) if text else {}
+            self._hits[name] = value
+        return value
+
+    def links(self) -> list[str]:
+        if self._links is None:
+            found = [u for u in (self.message.url,) if u]
+            found += find_links(self.norm("text"))
+            self._links = found
+        return self._links
+
+
+class Condition:
+    """Base class of every check."""
+
+    line: int = 0
+
+    def test(self, ctx: Context) -> tuple[Evidence, ...] | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def children(self) -> tuple[Condition, ...]:
+        return ()
+
+    def word_ids(self) -> frozenset[int] | None:
+        """Word-condition ids of which at least one must hit for this to hold,
+        or ``None`` when it can hold without any word hit."""
+        return None
+
+
+@dataclass(frozen=True, eq=False)
+class Words(Condition):
+    """``keywords:`` / ``lexicon:``: any of the words, after normalisation."""
+
+    cond_id: int
+    words: tuple[str, ...]
+    """Normalised words."""
+    source: str
+    field: str = "text"
+    line: int = 0
+    pinyin: bool = True
+    """Also match the words' pinyin spelling typed in Latin letters."""
+
+    def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
+        span = ctx.hits(self.field).get(self.cond_id)
+        if span is None:
+            return None
+        text = ctx.norm(self.field)
+        where = "" if self.field == "text" else f"{self.field}: "
+        return (Evidence(self.source, text[span[0] : span[1]], f"{where}{_context(text, span)}"),)
+
+    def word_ids(self) -> frozenset[int] | None:
+        return frozenset((self.cond_id,)) if self.words else frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class Regex(Condition):
+    """``regex:`` (normalised text) / ``raw_regex:`` (original text), run by RE2."""
+
+    pattern: str
+    compiled: Any
+    raw: bool = False
+    field: str = "text"
+    line: int = 0
+
+    def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
+        text = ctx.raw(self.field) if self.raw else ctx.norm(self.field)
+        if not text:
+            return None
+        m = self.compiled.search(text)
+        if m is None:
+            return None
+        check = "raw_regex" if self.raw else "regex"
+        where = "" if self.field == "text" else f"{self.field}: "
+        return (Evidence(check, m.group(0), f"{where}/{self.pattern}/"),)
+
+
+@dataclass(frozen=True, eq=False)
+class TypeIs(Condition):
+    types: frozenset[MessageType]
+    line: int = 0
+
+    def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
+        t = ctx.message.type
+        return (Evidence("type", t.value, f"消息类型 {t.value}"),) if t in self.types else None
+
+
+def _host_path(link: str) -> tuple[str, str, str]:
+    """-> (scheme, host, rest) of a link, lower case; scheme may be empty."""
+    s = link.strip().lower()
+    scheme = ""
+    if "://" in s:
+        scheme, s = s.split("://", 1)
+    host, _, rest = s.partition("/")
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0].strip(".")
+    return scheme, host, rest
+
+
+def domain_matches(entry: str, link: str) -> bool:
+    """``entry`` is ``scheme://`` (weixin://), ``host`` (matches it and its
+    subdomains), ``host/path-prefix`` or ``*``."""
+    if entry == "*":
+        return True
+    scheme, host, rest = _host_path(link)
+    if entry.endswith("://"):
+        return scheme == entry[:-3]
+    e_host, _, e_rest = entry.partition("/")
+    if not (host == e_host or host.endswith("." + e_host)):
+        return False
+    return not e_rest or rest.startswith(e_rest)
+
+
+@dataclass(frozen=True, eq=False)
+class Domain(Condition):
+    """``domain:`` (links in the text, link cards, QR payloads) or ``qr:`` (QR payloads only).
+
+    A link is bad when it is on ``deny`` (or there is no ``deny`` list) and not
+    on ``allow``. ``qr: any`` is ``Domain(any_qr=True)``."""
+
+    deny: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    qr_only: bool = False
+    any_qr: bool = False
+    line: int = 0
+
+    def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
+        check = "qr" if self.qr_only else "domain"
+        payloads = list(ctx.message.qr_payloads)
+        if self.any_qr:
+            return (Evidence("qr", payloads[0][:200], "图片含二维码"),) if payloads else None
+        links = payloads if self.qr_only else [*ctx.links(), *payloads]
+        for link in links:
+            if self.deny and not any(domain_matches(e, link) for e in self.deny):
+                continue
+            if any(domain_matches(e, link) for e in self.allow):
+                continue
+            _s, host, _r = _host_path(link)
+            return (Evidence(check, link[:200], f"链接域名 {host or link[:40]}"),)
+        return None
+
+
+_OPS: dict[str, Callable[[int, int], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+COUNT_METRICS = ("links", "mentions", "digits", "length", "lines", "emoji")
+_EMOJI_RE = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff]")
+
+
+@dataclass(frozen=True, eq=False)
+class Count(Condition):
+    metric: str
+    op: str
+    n: int
+    line: int = 0
+
+    def measure(self, ctx: Context) -> int:
+        m = self.metric
+        if m == "links":
+            return len(ctx.links()) + len(ctx.message.qr_payloads)
+        if m == "mentions":
+            return max(len(ctx.message.mention_ids), ctx.message.text.count("@"))
+        if m == "digits":
+            return sum(c.isdigit() for c in ctx.norm("text"))
+        if m == "length":
+            return len(ctx.raw("text"))
+        if m == "lines":
+            text = ctx.raw("text")
+            return text.count("\n") + 1 if text else 0
+        return len(_EMOJI_RE.findall(ctx.raw("text")))
+
+    def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
+        value = self.measure(ctx)
+        if _OPS[self.op](value, self.n):
+            return (Evidence("count", str(value), f"{self.metric} {self.op} {self.n}"),)
+        return None
+
+
+@dataclass(frozen=True, eq=False)
+class SenderIs(Condition):
+    """``sender:``: every given key must hold."""
+
+    new: bool | None = None
+    joined_within: timedelta | None = None
+    admin: bool | None = None
+    exempt: bool | None = None
+    line: int = 0
+
+    def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
+        s = ctx.sender
+        notes = []
+        if self.admin is not None:
+            if s.is_admin != self.admin:
+                return None
+            notes.append("管理员" if s.is_admin else "非管理员")
+        if self.exempt is not None:
+            if ctx.is_exempt != self.exempt:
+                return None
+            notes.append("豁免成员" if ctx.is_exempt else "非豁免成员")
+        for flag, within in (
+            (self.new, timedelta(days=ctx.settings.new_member_days)),
+            (True if self.joined_within is not None else None, self.joined_within),
+        ):
+            if flag is None or within is None:
+                continue
+            is_new = _joined_within(s.joined_at, ctx.message.at, within)
+            if is_new != flag:
+                return None
+            notes.append(f"入群{_fmt_delta(within)}内" if is_new else "老成员")
+        return (Evidence("sender", "", "，".join(notes)),)
+
+
+def _joined_within(joined_at: datetime | None, at: datetime, within: timedelta) -> bool:
+    if joined_at is None:
+        return False
+    try:
+        return at - joined_at < within
+    except TypeError:  # naive vs aware datetimes from a sloppy caller
+        return at.replace(tzinfo=None) - joined_at.replace(tzinfo=None) < within
+
+
+def _fmt_delta(d: timedelta) -> str:
+    secs = int(d.total_seconds())
+    if secs % 86400 == 0:
+        return f"{secs // 86400}天"
+    if secs % 3600 == 0:
+        return f"{secs // 3600}小时"
+    return f"{secs // 60}分钟"
+
+
+@dataclass(frozen=True, eq=False)
+class AllOf(Condition):
+    items: tuple[Condition, ...]
+    line: int = 0
+
+    def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
+        out: list[Evidence] = []
+        for c in self.items:
+            ev = c.test(ctx)
+            if ev is None:
+                return None
+            out.extend(ev)
+        return tuple(out)
+
+    def children(self) -> tuple[Condition, ...]:
+        return self.items
+
+    def word_ids(self) -> frozenset[int] | None:
+        best: frozenset[int] | None = None
+        for c in self.items:
+            ids = c.word_ids()
+            if ids is not None and (best is None or len(ids) < len(best)):
+                best = ids
+        return best
+
+
+@dataclass(frozen=True, eq=False)
+class AnyOf(Condition):
+    items: tuple[Condition, ...]
+    line: int = 0
+
+    def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
+        for c in self.items:
+            ev = c.test(ctx)
+            if ev is not None:
+                return ev
+        return None
+
+    def children(self) -> tuple[Condition, ...]:
+        return self.items
+
+    def word_ids(self) -> frozenset[int] | None:
+        out: set[int] = set()
+        for c in self.items:
+            ids = c.word_ids()
+            if ids is None:
+                return None
+            out |= ids
+        return frozenset(out)
+
+
+@dataclass(frozen=True, eq=False)
+class Not(Condition):
+    item: Condition
+    line: int = 0
+
+    def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
+        return () if self.item.test(ctx) is None else None
+
+    def children(self) -> tuple[Condition, ...]:
+        return (self.item,)
+
+
+def walk(cond: Condition):
+    yield cond
+    for c in cond.children():
+        yield from walk(c)
+
+
+_LINK_RE = re.compile(
+    r"(?:(?:https?|weixin|wxp|alipays?|taobao|tbopen)://[^\s<>\"'，。]+)"
+    r"|(?<![@\w.])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+    r"(?:com|cn|net|org|cc|top|xyz|vip|info|io|me|co|app|site|shop|club|ly|gl|tk|ink|link|live|pro|biz|tv|win|bet|fun|icu|online|store|tech|wang|ren|work|red|mobi|asia|hk|tw)"
+    r"(?![a-z0-9-])(?:[/?#][^\s<>\"'，。]*)?"
+)
+
+
+def find_links(text: str) -> list[str]:
+    if "." not in text and "://" not in text:
+        return []
+    return _LINK_RE.findall(text)
+
+
+def _context(text: str, span: Span, width: int = 12) -> str:
+    start = max(0, span[0] - width)
+    end = min(len(text), span[1] + width)
+    pre = "…" if start > 0 else ""
+    post = "…" if end < len(text) else ""
+    return f"{pre}{text[start : span[0]]}【{text[span[0] : span[1]]}】{text[span[1] : end]}{post}"
