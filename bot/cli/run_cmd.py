@@ -141,7 +141,7 @@ def _setup_logging(config: Any, local: bool) -> None:
         fh.setFormatter(fmt)
         root.addHandler(fh)
         err = logging.StreamHandler(sys.stderr)
-        err.setLevel(logging.WARNING)
+        err.setLevel(logging.ERROR)
         err.setFormatter(fmt)
         root.addHandler(err)
     else:
