@@ -454,7 +454,7 @@ class Store:
             return RecordedCase(existing, False, tuple(self._db_actions(conn, existing)))
         self._ensure_room(conn, message.room_id, message.room_topic)
         now = utcnow()
-        unique = list({v.rule: v for v in reversed(violations)}.values())[::-1]
+        unique = _first_per_rule(violations)
         severity = max((v.severity for v in unique), key=lambda s: s.rank, default=Severity.MINOR)
         case_id = conn.execute(
             insert(CASES).values(
@@ -1982,6 +1982,13 @@ class Store:
                 for r in conn.execute(select(table).where(where).order_by(order)):
                     out.append({"type": kind, **r._asdict()})
         return iter(out)
+
+
+def _first_per_rule(violations: Sequence[Violation]) -> list[Violation]:
+    seen: dict[str, Violation] = {}
+    for v in violations:
+        seen.setdefault(v.rule, v)
+    return list(seen.values())
 
 
 def _chunks(items: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:
