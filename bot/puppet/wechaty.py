@@ -485,11 +485,17 @@ class WechatyPuppet:
             name = _name_of(card)
             return {"card_id": card.contact_id, "card_name": name}, name
         if kind in (ev.MessageType.IMAGE, ev.MessageType.FILE, ev.MessageType.VIDEO):
-            file_name = msg.payload.filename or ""
-            media = await fetch_media(self._p(), msg.message_id, image=kind is ev.MessageType.IMAGE,
-                                      decode=kind is ev.MessageType.IMAGE, limit=self.max_media_bytes)
-            return {"file_name": file_name or media.name, "media_key": media.key,
-                    "qr_payloads": media.qr_payloads}, text if kind is ev.MessageType.FILE else ""
+            fields: dict[str, Any] = {"file_name": msg.payload.filename or ""}
+            if kind is not ev.MessageType.VIDEO:  # videos are not worth their download
+                try:
+                    media = await fetch_media(self._p(), msg.message_id, image=kind is ev.MessageType.IMAGE,
+                                              decode=kind is ev.MessageType.IMAGE, limit=self.max_media_bytes)
+                except Exception as exc:
+                    log.warning("message %s: %s not fetched: %s", msg.message_id, kind.value, exc)
+                else:
+                    fields.update(file_name=fields["file_name"] or media.name, media_key=media.key,
+                                  qr_payloads=media.qr_payloads)
+            return fields, fields["file_name"] if kind is ev.MessageType.FILE else ""
         if kind is ev.MessageType.EMOTICON:
             return {}, ""
         return {}, text
