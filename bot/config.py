@@ -67,6 +67,9 @@ class ModerationConfig:
     blacklist_scope: str = "room"  # room | bot | all
     public_notice_shows_text: bool = False
     kick_confirm_timeout_s: int = 600
+    review: bool = False  # actions listed in rules.yaml ladder.review wait for an admin's 同意/驳回
+    review_timeout_min: int = 30
+    review_default: str = "act"  # act | drop, when nobody decides in time
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,23 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class LifecycleRoomConfig:
+    """Per-room lifecycle settings; an empty value (or -1 for hours) keeps the lifecycle default."""
+
+    room: str = ""
+    name_contains: str = ""
+    welcome: str = ""
+    nickname_pattern: str = ""
+    nickname_deadline_h: int = -1
+    intro_deadline_h: int = -1
+    intro_template: str = ""
+    intro_keywords: tuple[str, ...] = ()
+
+    def matches(self, room_id: str, topic: str) -> bool:
+        return RoomSelector(self.room, self.name_contains).matches(room_id, topic)
+
+
+@dataclass(frozen=True)
 class LifecycleConfig:
     welcome: str = ""
     nickname_pattern: str = ""
@@ -102,8 +122,11 @@ class LifecycleConfig:
     intro_deadline_h: int = 0
     intro_min_length: int = 0
     intro_keywords: tuple[str, ...] = ()
+    intro_template: str = ""
     intro_action: str = "notify_admins"
     member_cap_alert: int = 480
+    silence_remove_days: int = 0  # 0: nobody is removed for silence
+    rooms: tuple[LifecycleRoomConfig, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,7 +212,10 @@ _CHOICES = {
     ("bot", "accept_invites_from"): ("admins", "anyone"),
     ("moderation", "private_warning_fallback"): ("mention", "none"),
     ("moderation", "blacklist_scope"): ("room", "bot", "all"),
+    ("moderation", "review_default"): ("act", "drop"),
     ("schedule", "report_period"): ("daily", "weekly", "off"),
+    ("lifecycle", "nickname_action"): ("remind", "notify_admins", "kick"),
+    ("lifecycle", "intro_action"): ("remind", "notify_admins", "kick"),
 }
 
 
