@@ -84,7 +84,9 @@ class Moderator:
         room = None if self.ladder.across_rooms else message.room_id
         history = self.records.history(room, message.sender_id, self.ladder.window_start(message.at))
         history = [h for h in history if not (h.message_id == message.id and h.room_id == message.room_id)]
-        actions = self.ladder.decide(violations, history, sender, message.at)
+        actions = self.ladder.decide(
+            violations, history, sender, message.at, name=message.sender_name, case_no=case.case_no
+        )
         self.records.record_actions(case, message, actions)
         return Decision(message, tuple(violations), tuple(actions), case.case_no)
 

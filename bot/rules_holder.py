@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.errors import RulesError
 from bot.ladder import Ladder
+from bot.verdicts import CATEGORY_ZH
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +131,18 @@ class RulesHolder:
                 value = value()
             if isinstance(value, str) and value.strip():
                 return value.strip()
-        lines: list[str] = []
-        seen: set[str] = set()
+        by_category: dict[str, list[str]] = {}
         for rule in getattr(self.ruleset, "rules", ()) or ():
-            text = getattr(rule, "description", "") or ""
-            if text and text not in seen:
-                seen.add(text)
-                lines.append(f"· {text}")
+            if not getattr(rule, "enabled", True):
+                continue
+            texts = by_category.setdefault(getattr(rule, "category", "") or "其他", [])
+            text = (getattr(rule, "description", "") or "").strip()
+            if text and text not in texts:
+                texts.append(text)
+        lines = []
+        for category, texts in list(by_category.items())[:8]:
+            label = CATEGORY_ZH.get(category, category)
+            lines.append(f"· {label}：{'；'.join(texts[:2])}" if texts else f"· 禁止{label}")
         if lines:
-            return "\n".join(lines[:8])
+            return "\n".join(lines)
         return "· 禁止广告、刷屏\n· 禁止政治、赌博、色情、诈骗、谣言等话题\n· 禁止人身攻击、泄露他人隐私"

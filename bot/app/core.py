@@ -7,7 +7,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -311,11 +311,22 @@ class App:
                 await self.commands.unknown(ctx)
             return False
         if command.admin_only and not is_admin:
+            is_admin = await self._recheck_admin(msg.room_id, msg.sender_id)
+            ctx = replace(ctx, is_admin=is_admin)
+        if command.admin_only and not is_admin:
             if self.rooms.moderated(msg.room_id, msg.room_topic):
                 await ctx.reply_private(texts.NOT_ADMIN)
             return False  # and the message is moderated like any other
         await command.handler(ctx)
         return is_admin
+
+    async def _recheck_admin(self, room_id: str, contact_id: str) -> bool:
+        """Room admins change without an event: read the room again before refusing."""
+        try:
+            self.rooms.remember(await self.puppet.room_info(room_id))
+        except Exception as exc:
+            log.info("room %s: cannot re-read its admins (%s)", room_id, exc)
+        return self.rooms.is_admin(room_id, contact_id)
 
     # --- private messages ----------------------------------------------------------
 
