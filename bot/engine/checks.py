@@ -12,11 +12,11 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.engine.normalize import normalize
+from bot.engine.normalize import fold_chars, normalize
 from bot.events import Message, MessageType, Sender
 from bot.verdicts import Evidence
 
@@ -30,6 +30,10 @@ MAX_FIELD_CHARS = 100_000
 """Text beyond this is not scanned (a 1 MB paste is judged on its first 100k characters)."""
 
 _CONTENT_EXTRA = ("title", "description", "app", "card_name")
+_LIGHT_FIELDS = frozenset({"file_name", "url"})
+"""Fields folded character by character only (case, width, simplified), since
+separators in a file name or URL carry meaning (福利.apk)."""
+_WS_RE = re.compile(r"\s+")
 
 
 def content_of(message: Message) -> str:
@@ -58,19 +62,28 @@ def raw_field(message: Message, name: str) -> str:
     return getattr(message, name, "") or ""
 
 
-@dataclass
 class Context:
     """Everything conditions may read about one message; computed lazily, once."""
 
-    message: Message
-    sender: Sender
-    settings: Settings
-    scan: Callable[[str], dict[int, Span]]
-    is_exempt: bool = False
-    _raw: dict[str, str] = field(default_factory=dict)
-    _norm: dict[str, str] = field(default_factory=dict)
-    _hits: dict[str, Hits] = field(default_factory=dict)
-    _links: list[str] | None = None
+    __slots__ = ("_hits", "_links", "_norm", "_raw", "is_exempt", "message", "scan", "sender", "settings")
+
+    def __init__(
+        self,
+        message: Message,
+        sender: Sender,
+        settings: Settings,
+        scan: Callable[[str], dict[int, Span]],
+        is_exempt: bool = False,
+    ) -> None:
+        self.message = message
+        self.sender = sender
+        self.settings = settings
+        self.scan = scan
+        self.is_exempt = is_exempt
+        self._raw: dict[str, str] = {}
+        self._norm: dict[str, str] = {}
+        self._hits: dict[str, Hits] = {}
+        self._links: list[str] | None = None
 
     def raw(self, name: str) -> str:
         value = self._raw.get(name)
@@ -85,7 +98,13 @@ class Context:
     def norm(self, name: str) -> str:
         value = self._norm.get(name)
         if value is None:
-            value = self.raw(name) if name == "links" else normalize(self.raw(name))
+            raw = self.raw(name)
+            if name == "links":
+                value = raw
+            elif name in _LIGHT_FIELDS:
+                value = _WS_RE.sub(" ", fold_chars(raw)).strip()
+            else:
+                value = normalize(raw)
             self._norm[name] = value
         return value
 
@@ -100,7 +119,7 @@ class Context:
     def links(self) -> list[str]:
         if self._links is None:
             found = [u for u in (self.message.url,) if u]
-            found += find_links(self.norm("text"))
+            found += find_links(fold_chars(self.raw("text")))
             self._links = found
         return self._links
 
@@ -396,10 +415,10 @@ def walk(cond: Condition):
 
 
 _LINK_RE = re.compile(
-    r"(?:(?:https?|weixin|wxp|alipays?|taobao|tbopen)://[^\s<>\"'，。]+)"
+    r"(?:(?:https?|weixin|wxp|alipays?|taobao|tbopen)://[^\s<>\"'，。\u3000-\u9fff\uff00-\uffef]+)"
     r"|(?<![@\w.])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
     r"(?:com|cn|net|org|cc|top|xyz|vip|info|io|me|co|app|site|shop|club|ly|gl|tk|ink|link|live|pro|biz|tv|win|bet|fun|icu|online|store|tech|wang|ren|work|red|mobi|asia|hk|tw)"
-    r"(?![a-z0-9-])(?:[/?#][^\s<>\"'，。]*)?"
+    r"(?![a-z0-9-])(?:[/?#][^\s<>\"'，。\u3000-\u9fff\uff00-\uffef]*)?"
 )
 
 

@@ -102,6 +102,8 @@ class RoomView:
     flood: dict[str, FloodSpec] = field(default_factory=dict)
     severity: dict[str, Severity] = field(default_factory=dict)
     exempt: frozenset[str] = frozenset()
+    flood_rules: list[tuple[_Compiled, FloodSpec | None]] | None = None
+    """Flood rules active in the room, with the room's thresholds (filled on first use)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,6 @@ class Engine:
         specs = [r.flood for r in rules.rules if r.flood is not None]
         specs += [s for room in rules.rooms for s in room.flood.values()]
         self._horizon = max([s.horizon for s in specs], default=0.0)
-        self._album_seconds = max([s.album_seconds for s in specs], default=0.0)
         self._rooms: dict[tuple[str, str], RoomView] = {}
 
     def with_rules(self, rules: RuleSet) -> Engine:
@@ -252,18 +253,28 @@ class Engine:
 
     def _judge_flood(self, ctx: C.Context, view: RoomView, track: bool) -> list[Violation]:
         message = ctx.message
-        fp = message_fingerprint(message, ctx.norm("text"))
-        obs = self.flood.observe(message, fp, self._horizon, self._album_seconds, record=track)
-        out = []
-        for i in self._flood:
-            comp = self._compiled[i]
-            if not self._allowed(comp, ctx, view):
-                continue
+        rules: list[Rule] = []
+        specs: list[FloodSpec] = []
+        if view.flood_rules is None:
+            view.flood_rules = [
+                (self._compiled[i], view.flood.get(self._compiled[i].rule.name, self._compiled[i].rule.flood))
+                for i in self._flood
+                if view.active.get(self._compiled[i].rule.name, self._compiled[i].rule.enabled)
+            ]
+        is_admin = ctx.sender.is_admin
+        mtype = message.type
+        for comp, spec in view.flood_rules:
             rule = comp.rule
-            spec = view.flood.get(rule.name, rule.flood)
-            if spec is None:
+            if spec is None or (rule.types is not None and mtype not in rule.types):
                 continue
-            evidence = obs.check(spec)
+            if is_admin and not comp.binds_admins:
+                continue
+            rules.append(rule)
+            specs.append(spec)
+        fp = message_fingerprint(message, ctx.norm("text"))
+        results = self.flood.observe(message, fp, specs, self._horizon, record=track)
+        out = []
+        for rule, evidence in zip(rules, results, strict=True):
             if evidence is None:
                 continue
             if rule.when is not None:

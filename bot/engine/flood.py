@@ -3,16 +3,18 @@
 State lives in memory, keyed by (room, member) and by member, and is driven
 only by ``message.at``: no wall clock, so a transcript replayed on its own
 timestamps behaves as live chat did. Entries older than the longest window
-are pruned as members speak, and idle members are swept out regularly, so
-100 rooms x 500 members stay a few megabytes at most.
+are dropped as members speak, and members idle for longer than that are
+forgotten, oldest first, a few at every message (an ordered dict keeps them
+in order of last activity), so memory follows the number of members active
+within the window, and no message pays for a full sweep.
 
 Different members never flood together: every count is per member.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
+from collections import OrderedDict, deque
+from collections.abc import Sequence
 
 from bot.engine.model import FloodSpec
 from bot.events import MEDIA_TYPES, Message, MessageType
@@ -20,10 +22,13 @@ from bot.verdicts import Evidence
 
 MAX_ENTRIES = 256
 """Per member and room: enough for any threshold an admin would set."""
-SWEEP_EVERY = 4096
-"""Sweep idle members after this many observed messages."""
+EVICT_PER_MESSAGE = 8
+"""Idle members forgotten per observed message (amortised clean-up)."""
 
 _CARD_TYPES = frozenset({MessageType.URL, MessageType.MINI_PROGRAM, MessageType.CONTACT_CARD})
+
+Entry = tuple[float, bool, str]
+"""(at, counts toward a burst, fingerprint); an album's 2nd..nth picture does not count."""
 
 
 def message_fingerprint(message: Message, normalised_text: str) -> str:
@@ -41,124 +46,125 @@ def message_fingerprint(message: Message, normalised_text: str) -> str:
     return fingerprint(normalised_text)
 
 
-@dataclass(slots=True)
-class _Entry:
-    at: float
-    unit: bool
-    """Counts toward a burst (False for the 2nd..nth picture of an album)."""
-    fp: str
-
-
 class _Member:
     __slots__ = ("entries", "last_media_at")
 
     def __init__(self) -> None:
-        self.entries: deque[_Entry] = deque(maxlen=MAX_ENTRIES)
+        self.entries: deque[Entry] = deque(maxlen=MAX_ENTRIES)
         self.last_media_at: float = float("-inf")
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """One message as flood rules see it, against the member's recent history."""
-
-    at: float
-    unit: bool
-    fp: str
-    history: tuple[_Entry, ...]
-    """The member's earlier messages in this room, within the horizon, oldest first."""
-    cross: tuple[tuple[float, str, str], ...]
-    """(at, fingerprint, room) of the member's recent messages in every room."""
-    room_id: str
-
-    def check(self, spec: FloodSpec) -> tuple[Evidence, ...] | None:
-        found: list[Evidence] = []
-        if spec.burst is not None and self.unit:
-            n, secs = spec.burst
-            since = self.at - secs
-            count = 1 + sum(1 for e in self.history if e.unit and e.at > since)
-            if count > n:
-                found.append(Evidence("flood.burst", "", f"{secs:g} 秒内第 {count} 条消息（上限 {n} 条）"))
-        if spec.repeat is not None and self.fp:
-            copies, secs = spec.repeat
-            since = self.at - secs
-            count = 1 + sum(1 for e in self.history if e.fp == self.fp and e.at > since)
-            if count >= copies:
-                found.append(
-                    Evidence("flood.repeat", self.fp[:60], f"{secs:g} 秒内第 {count} 次发送相同内容")
-                )
-        if spec.cross_room is not None and len(self.fp) >= spec.min_length:
-            rooms_needed, secs = spec.cross_room
-            since = self.at - secs
-            rooms = {self.room_id} | {room for at, fp, room in self.cross if fp == self.fp and at > since}
-            if len(rooms) >= rooms_needed:
-                found.append(
-                    Evidence(
-                        "flood.cross_room", self.fp[:60], f"{secs:g} 秒内把相同内容发到 {len(rooms)} 个群"
-                    )
-                )
-        return tuple(found) or None
+def _check(
+    spec: FloodSpec,
+    at: float,
+    unit: bool,
+    fp: str,
+    room_id: str,
+    entries: deque[Entry],
+    cross: deque[tuple[float, str, str]] | None,
+) -> tuple[Evidence, ...] | None:
+    found: list[Evidence] = []
+    if spec.burst is not None and unit:
+        n, secs = spec.burst
+        since = at - secs
+        count = 1
+        for e_at, e_unit, _fp in reversed(entries):
+            if e_at <= since:
+                break
+            count += e_unit
+        if count > n:
+            found.append(Evidence("flood.burst", "", f"{secs:g} 秒内第 {count} 条消息（上限 {n} 条）"))
+    if spec.repeat is not None and fp:
+        copies, secs = spec.repeat
+        since = at - secs
+        count = 1
+        for e_at, _unit, e_fp in reversed(entries):
+            if e_at <= since:
+                break
+            count += e_fp == fp
+        if count >= copies:
+            found.append(Evidence("flood.repeat", fp[:60], f"{secs:g} 秒内第 {count} 次发送相同内容"))
+    if spec.cross_room is not None and cross and len(fp) >= spec.min_length:
+        rooms_needed, secs = spec.cross_room
+        since = at - secs
+        rooms = {room_id}
+        for c_at, c_fp, c_room in reversed(cross):
+            if c_at <= since:
+                break
+            if c_fp == fp:
+                rooms.add(c_room)
+        if len(rooms) >= rooms_needed:
+            found.append(
+                Evidence("flood.cross_room", fp[:60], f"{secs:g} 秒内把相同内容发到 {len(rooms)} 个群")
+            )
+    return tuple(found) or None
 
 
 class FloodTracker:
     """Recent messages per member; bounded by time and by count."""
 
     def __init__(self) -> None:
-        self._members: dict[tuple[str, str], _Member] = {}
-        self._cross: dict[str, deque[tuple[float, str, str]]] = {}
-        self._seen = 0
-        self._latest = float("-inf")
+        self._members: OrderedDict[tuple[str, str], _Member] = OrderedDict()
+        self._cross: OrderedDict[str, deque[tuple[float, str, str]]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._members)
 
     def observe(
-        self, message: Message, fp: str, horizon: float, album_seconds: float, *, record: bool = True
-    ) -> Observation:
+        self,
+        message: Message,
+        fp: str,
+        specs: Sequence[FloodSpec],
+        horizon: float,
+        *,
+        record: bool = True,
+    ) -> list[tuple[Evidence, ...] | None]:
+        """Check ``message`` against each spec, then (with ``record``) remember it.
+        Returns one result per spec: evidence when that threshold is crossed."""
         at = message.at.timestamp()
         key = (message.room_id, message.sender_id)
         member = self._members.get(key)
         if member is None:
             member = _Member()
-            if record:
-                self._members[key] = member
         entries = member.entries
         cutoff = at - horizon
-        while entries and entries[0].at <= cutoff:
+        while entries and entries[0][0] <= cutoff:
             entries.popleft()
         is_media = message.type in MEDIA_TYPES
-        unit = not (is_media and at - member.last_media_at <= album_seconds)
-        cross_q = self._cross.get(message.sender_id)
-        if cross_q is not None:
-            while cross_q and cross_q[0][0] <= cutoff:
-                cross_q.popleft()
-        obs = Observation(
-            at=at,
-            unit=unit,
-            fp=fp,
-            history=tuple(entries),
-            cross=tuple(cross_q) if cross_q else (),
-            room_id=message.room_id,
-        )
+        unit = True
+        if is_media:
+            album = max((s.album_seconds for s in specs), default=0.0)
+            unit = at - member.last_media_at > album
+        track_cross = any(s.cross_room is not None for s in specs)
+        cross = self._cross.get(message.sender_id) if track_cross else None
+        if cross is not None:
+            while cross and cross[0][0] <= cutoff:
+                cross.popleft()
+        results = [_check(s, at, unit, fp, message.room_id, entries, cross) for s in specs]
         if record:
-            entries.append(_Entry(at, unit, fp))
+            entries.append((at, unit, fp))
             if is_media:
                 member.last_media_at = at
-            if fp:
-                if cross_q is None:
-                    cross_q = self._cross[message.sender_id] = deque(maxlen=MAX_ENTRIES)
-                cross_q.append((at, fp, message.room_id))
-            self._latest = max(self._latest, at)
-            self._seen += 1
-            if self._seen % SWEEP_EVERY == 0:
-                self.sweep(self._latest - horizon)
-        return obs
+            self._members[key] = member
+            self._members.move_to_end(key)
+            if fp and track_cross:
+                if cross is None:
+                    cross = self._cross[message.sender_id] = deque(maxlen=MAX_ENTRIES)
+                cross.append((at, fp, message.room_id))
+                self._cross.move_to_end(message.sender_id)
+            self._evict(cutoff)
+        return results
 
-    def sweep(self, cutoff: float) -> None:
-        """Forget members with nothing newer than ``cutoff``."""
-        for key in [k for k, m in self._members.items() if not m.entries or m.entries[-1].at <= cutoff]:
-            del self._members[key]
-        for key in [k for k, q in self._cross.items() if not q or q[-1][0] <= cutoff]:
-            del self._cross[key]
+    def _evict(self, cutoff: float) -> None:
+        for store in (self._members, self._cross):
+            for _ in range(EVICT_PER_MESSAGE):
+                if not store:
+                    break
+                key, value = next(iter(store.items()))
+                entries = value.entries if isinstance(value, _Member) else value
+                if entries and entries[-1][0] > cutoff:
+                    break
+                del store[key]
 
     def clear(self) -> None:
         self._members.clear()

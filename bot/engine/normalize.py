@@ -46,9 +46,9 @@ _SEP = r"[\s_\-/\\|.·•*~^=`'\"\u2010-\u2015\u301c\u30fb\uff5e]"
 _WORD = f"[{_CJK}0-9a-z]"
 _PUNCT = "[,.!?;:。、]"
 _FILLER_RE = re.compile(
-    f"(?<={_WORD}){_SYMBOL}+|{_SYMBOL}+(?={_WORD})"
-    f"|(?<={_CJK_RE_CLASS})(?:{_SEP}|{_SYMBOL})+(?={_WORD})"
+    f"(?<={_CJK_RE_CLASS})(?:{_SEP}|{_SYMBOL})+(?={_WORD})"
     f"|(?<=[0-9a-z])(?:{_SEP}|{_SYMBOL})+(?={_CJK_RE_CLASS})"
+    f"|(?<={_WORD}){_SYMBOL}+|{_SYMBOL}+(?={_WORD})"
     f"|\\s+(?={_PUNCT})|(?<={_PUNCT})\\s+"
 )
 _WS_RE = re.compile(r"\s+")

@@ -11,6 +11,7 @@ ends on a syllable or word boundary, so the hanzi 大妈 never matches 大麻
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -123,17 +124,27 @@ class PinyinIndex:
         return "".join(out), origin, latin, starts
 
     def scan(self, text: str, already: dict[int, Span]) -> dict[int, Span]:
-        """Pinyin hits in normalised ``text`` of conditions not already hit."""
-        if self.automaton is None or (text.isascii() and " " not in text and len(text) < MIN_LETTERS):
+        """Pinyin hits in normalised ``text`` of conditions not already hit.
+
+        The cheap part runs first: only a text with a run of two Latin letters
+        is rendered (one ``str.translate``), and the exact letter-by-letter
+        mapping back to ``text`` is built only when the automaton finds something."""
+        if self.automaton is None or _LATIN_RUN.search(text) is None:
             return {}
-        if not any(_is_latin(c) for c in text):
-            return {}
-        rendered, origin, latin, starts = self.render(text)
+        rendered = text.translate(_render_table())
         if not rendered:
             return {}
+        matches = self.automaton.find_matches_as_indexes(rendered, overlapping=True)
+        if not matches:
+            return {}
+        mask = text.translate(_mask_table())  # S = a syllable starts, - = it goes on, L = typed letter
+        matches = [m for m in matches if "L" in mask[m[1] : m[2]]]
+        if not matches:
+            return {}
+        rendered, origin, latin, starts = self.render(text)
         found: dict[int, Span] = {}
         n = len(rendered)
-        for pid, s, e in self.automaton.find_matches_as_indexes(rendered, overlapping=True):
+        for pid, s, e in matches:
             if not any(latin[s:e]):
                 continue  # all hanzi: a homophone, not a spelling
             if not starts[s] or (e < n and not starts[e]):
@@ -143,3 +154,41 @@ class PinyinIndex:
                 if cid not in already and cid not in found:
                     found[cid] = span
         return found
+
+
+_LATIN_RUN = re.compile("[a-z]{2}")
+_RENDER: dict[int, str | None] | None = None
+_MASK: dict[int, str | None] | None = None
+
+
+def _mask_table() -> dict[int, str | None]:
+    global _MASK
+    if _MASK is None:
+        render = _render_table()
+
+        class _Mask(dict):  # type: ignore[type-arg]
+            def __missing__(self, cp: int) -> str | None:
+                return "L" if render[cp] is not None else None
+
+        table = _Mask({ord(ch): "S" + "-" * (len(syl) - 1) for ch, syl in syllables().items()})
+        for cp in range(128):
+            table[cp] = table.__missing__(cp)
+        _MASK = table
+    return _MASK
+
+
+def _render_table() -> dict[int, str | None]:
+    """hanzi -> syllable; letters and digits kept; everything else dropped."""
+    global _RENDER
+    if _RENDER is None:
+
+        class _Table(dict):  # type: ignore[type-arg]
+            def __missing__(self, cp: int) -> str | None:
+                ch = chr(cp)
+                return ch if ("a" <= ch <= "z" or "0" <= ch <= "9") else None
+
+        table = _Table({ord(ch): syl for ch, syl in syllables().items()})
+        for cp in range(128):
+            table[cp] = table.__missing__(cp)
+        _RENDER = table
+    return _RENDER
