@@ -53,6 +53,10 @@ ROOM_ID = "local-room"
 BOT_ID = "local-bot"
 ID_PREFIX = "local-"
 
+PIPED_PACE_S = 0.5
+"""Pause after each piped line: long enough for the outbox to send a reply
+(the run command shortens its merge wait and gap for the local group)."""
+
 EXAMPLE_AD = "兼职日结300元，手机就能做，加微信 vx8866123 详聊"
 
 
@@ -105,6 +109,9 @@ class LocalPuppet:
     types; ``stdout`` (text, default ``sys.stdout``) is where the group is
     shown. ``echo`` repeats typed lines on the output (default: when
     ``stdin`` is not a terminal, so a piped session reads as a transcript).
+    ``pace_s`` is a pause after each typed line (default: :data:`PIPED_PACE_S`
+    when ``stdin`` is not a terminal, so the bot's replies print next to the
+    line that caused them, as they would while a person types; else none).
     ``now`` gives each event's time.
     """
 
@@ -118,6 +125,7 @@ class LocalPuppet:
         room_topic: str = "本地测试群",
         bot_name: str = "群管机器人",
         echo: bool | None = None,
+        pace_s: float | None = None,
         color: bool | None = None,
         now: Callable[[], datetime] | None = None,
     ) -> None:
@@ -127,6 +135,7 @@ class LocalPuppet:
         self.bot_name = bot_name
         self._now = now or (lambda: datetime.now(timezone.utc))
         self._echo = (not _isatty(self._in)) if echo is None else echo
+        self._pace_s = (0.0 if _isatty(self._in) else PIPED_PACE_S) if pace_s is None else pace_s
         if color is None:
             color = _isatty(self._out) and not os.environ.get("NO_COLOR")
         self._style = _Style(color)
@@ -175,15 +184,18 @@ class LocalPuppet:
                 ending = True
                 continue
             if isinstance(item, str):
-                for event in await self._handle_line(item):
+                events = await self._handle_line(item)
+                for event in events:
                     await self._deliver(handler, event)
+                if events and self._pace_s > 0:
+                    await asyncio.sleep(self._pace_s)
             else:
                 await self._deliver(handler, item)  # type: ignore[arg-type]
             if self._quit_requested:
                 break
         self._running = False
         await self._deliver(handler, LoggedOut(self._now(), "local session ended"))
-        self._line(self._style.info("（本地模拟结束 / local session ended）"))
+        self._line(self._style.info("（输入结束 / end of input）"))
 
     async def stop(self) -> None:
         if self._queue is not None and self._running:

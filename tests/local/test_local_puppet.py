@@ -42,7 +42,7 @@ class Session:
     def __init__(self, *lines: str, react=None) -> None:
         self.stdin = io.BytesIO("".join(line + "\n" for line in lines).encode("utf-8"))
         self.stdout = io.StringIO()
-        self.puppet = LocalPuppet(stdin=self.stdin, stdout=self.stdout, now=ticking_clock())
+        self.puppet = LocalPuppet(stdin=self.stdin, stdout=self.stdout, now=ticking_clock(), pace_s=0)
         self.events: list[Event] = []
         self.react = react
 
@@ -294,7 +294,7 @@ def test_stop_ends_the_session_while_input_is_still_open():
     """A real pipe that stays open: the reader thread blocks, the loop does not."""
     read_fd, write_fd = os.pipe()
     stdin = os.fdopen(read_fd, "rb", buffering=0)
-    puppet = LocalPuppet(stdin=stdin, stdout=io.StringIO())
+    puppet = LocalPuppet(stdin=stdin, stdout=io.StringIO(), pace_s=0)
     seen: list[Event] = []
 
     async def handler(event):
@@ -319,7 +319,7 @@ def test_stop_ends_the_session_while_input_is_still_open():
 def test_lines_arriving_slowly_through_a_pipe_are_handled_as_they_come():
     read_fd, write_fd = os.pipe()
     stdin = os.fdopen(read_fd, "rb", buffering=0)
-    puppet = LocalPuppet(stdin=stdin, stdout=io.StringIO())
+    puppet = LocalPuppet(stdin=stdin, stdout=io.StringIO(), pace_s=0)
     seen: list[str] = []
     ticks = 0
 
@@ -356,7 +356,7 @@ def test_lines_arriving_slowly_through_a_pipe_are_handled_as_they_come():
 def test_undecodable_input_bytes_do_not_end_the_session():
     s = Session()
     s.stdin = io.BytesIO(b"\xe5\xb0\x8f\xe7\x8e\x8b: \xff\xfe\n\xe5\xb0\x8f\xe7\x8e\x8b: ok\n")
-    s.puppet = LocalPuppet(stdin=s.stdin, stdout=s.stdout, now=ticking_clock())
+    s.puppet = LocalPuppet(stdin=s.stdin, stdout=s.stdout, now=ticking_clock(), pace_s=0)
     s.run()
     assert [m.text for m in s.of(Message)][-1] == "ok"
     assert len(s.of(Message)) == 2
@@ -377,7 +377,7 @@ def test_repeat_sends_the_same_line_several_times_to_try_flooding():
 def test_a_pipe_delivering_characters_in_pieces_still_gives_whole_lines():
     read_fd, write_fd = os.pipe()
     stdin = os.fdopen(read_fd, "rb", buffering=0)
-    puppet = LocalPuppet(stdin=stdin, stdout=io.StringIO())
+    puppet = LocalPuppet(stdin=stdin, stdout=io.StringIO(), pace_s=0)
     seen: list[str] = []
 
     async def handler(event):
@@ -401,3 +401,23 @@ def test_a_pipe_delivering_characters_in_pieces_still_gives_whole_lines():
     asyncio.run(scenario())
     stdin.close()
     assert seen == ["你好世界", "最后一行没有换行"]
+
+
+def test_piped_lines_are_paced_so_replies_print_next_to_their_line():
+    """The bot answers in the background (through its outbox); a piped
+    session still reads in order: line, reply, next line."""
+    stdout = io.StringIO()
+    puppet = LocalPuppet(stdin=io.BytesIO("小李: 广告一\n小王: 下一句\n".encode()), stdout=stdout, pace_s=0.2)
+    tasks = []
+
+    async def reply_later(event):
+        await asyncio.sleep(0.05)
+        await puppet.say(event.room_id, "请勿发广告", [event.sender_id])
+
+    async def handler(event):
+        if isinstance(event, Message) and "广告" in event.text:
+            tasks.append(asyncio.ensure_future(reply_later(event)))
+
+    asyncio.run(asyncio.wait_for(puppet.run(handler), 5))
+    out = stdout.getvalue()
+    assert out.index("> 小李: 广告一") < out.index("@小李 请勿发广告") < out.index("> 小王: 下一句")
