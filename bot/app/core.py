@@ -277,7 +277,8 @@ class App:
             joined_at=facts.joined_at if facts else None,
             inviter_id=facts.inviter_id if facts else "",
         )
-        decision = self.moderator.handle(msg, sender)
+        # Local time for the ladder's texts ("禁言至 11-24 23:28"); the store keeps UTC.
+        decision = self.moderator.handle(replace(msg, at=msg.at.astimezone(self.tz)), sender)
         self.store.note_message(msg.room_id, msg.sender_id, msg.at, msg.sender_name)
         if decision.duplicate:
             log.info("message %s in %s was handled before (case %s)", msg.id, msg.room_id, decision.case_no)

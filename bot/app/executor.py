@@ -156,8 +156,8 @@ class Executor:
                     for o in outcomes
                 ]
         if self._muted_speaking_without_warning(ctx, actions):
-            until = self._mute_until_text(ctx)
-            await self._safe_say(ctx, texts.fill(texts.MUTED_REMINDER, until=until))
+            until = self.store.muted_until(ctx.room_id, ctx.contact_id, ctx.at)
+            await self._safe_say(ctx, texts.fill(texts.MUTED_REMINDER, until=texts.until_text(until, self.tz)))
         for position, outcome in enumerate(outcomes):
             self._record(ctx, position, outcome)
             if outcome.state == FAILED:
@@ -250,7 +250,13 @@ class Executor:
         return Outcome(action, SKIPPED, f"unknown action {kind.value}")
 
     async def _warn_private(self, ctx: CaseContext, action: Action, room_lines: list[str]) -> Outcome:
-        text = texts.fill(texts.WARN_PRIVATE, topic=ctx.topic, reason=action.reason, case=ctx.case_text)
+        if ctx.violations and all(v.rule == MUTED_SPEAKING_RULE for v in ctx.violations):
+            until = self.store.muted_until(ctx.room_id, ctx.contact_id, ctx.at)
+            text = texts.fill(
+                texts.MUTED_PRIVATE, topic=ctx.topic, until=texts.until_text(until, self.tz), case=ctx.case_text
+            )
+        else:
+            text = texts.fill(texts.WARN_PRIVATE, topic=ctx.topic, reason=action.reason, case=ctx.case_text)
         try:
             await self.say_private(ctx.contact_id, text)
             return Outcome(action, DONE)
@@ -365,12 +371,6 @@ class Executor:
         shown = {ActionKind.WARN_PUBLIC, ActionKind.WARN_PRIVATE, ActionKind.MUTE, ActionKind.KICK}
         return not any(a.kind in shown for a in actions)
 
-    def _mute_until_text(self, ctx: CaseContext) -> str:
-        for v in ctx.violations:
-            for ev in v.evidence:
-                if ev.check == "muted" and ev.detail.startswith("禁言至"):
-                    return ev.detail.removeprefix("禁言至").strip()
-        return ""
 
 
 def _in_room(o: Outcome) -> bool:

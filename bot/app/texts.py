@@ -35,6 +35,10 @@ WARN_PUBLIC = "请注意：{reason}（案件号 {case}）"
 QUOTED = "原消息：「{excerpt}」"
 MUTE = "现对你禁言至 {until}，期间请勿发言，否则将从严处理。"
 MUTED_REMINDER = "你正在禁言期内（至 {until}），请勿发言。"
+MUTED_PRIVATE = (
+    "你好，你在「{topic}」的禁言期至 {until}，期间请勿发言，并请撤回刚才的消息。"
+    "再次发言将按群规从严处理。案件号 {case}。"
+)
 MUTE_ENDED = "你在「{topic}」的禁言已到期，欢迎继续交流，请遵守群规。"
 
 KICK_REQUEST = (

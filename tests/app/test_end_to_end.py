@@ -131,7 +131,7 @@ def test_e2e_a_second_offence_gets_a_public_warning_and_a_mute_then_muted_speaki
         notice = next(s for s in svc.sent if s.conversation_id == ROOM)
         assert notice.mention_ids == [LI] and "案件号 2" in notice.text
         svc.say(LI, "我就说一句", room=ROOM)
-        await live.until(lambda: any("禁言期内" in t for t in live.sent_to(LI)))
+        await live.until(lambda: any("禁言期至" in t for t in live.sent_to(LI)))
         svc.say(LI, "我还要说", room=ROOM)
         await live.until(lambda: svc.kicks == [(ROOM, LI)])
         await live.until(lambda: live.app.pending_kicks == {}, timeout=5)  # the room-leave came
