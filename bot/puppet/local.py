@@ -503,6 +503,9 @@ class LocalPuppet:
         self._check_room(room_id)
         if self.owner_id != BOT_ID and BOT_ID not in self.admin_ids:
             raise NotPermitted(f"机器人不是「{self.room_topic}」的群主或管理员，不能移人")
+        if contact_id in self._gone:  # removed twice (two cases at once): already done, as in WeChat
+            self._line(self._style.info(f"（{self._name_of(contact_id)} 已不在群里 / already gone）"))
+            return
         if contact_id not in self.members or contact_id == BOT_ID:
             raise ActionFailed(f"{self._name_of(contact_id)} ({contact_id}) 不在群里")
         if contact_id == self.owner_id:

@@ -421,3 +421,14 @@ def test_piped_lines_are_paced_so_replies_print_next_to_their_line():
     asyncio.run(asyncio.wait_for(puppet.run(handler), 5))
     out = stdout.getvalue()
     assert out.index("> 小李: 广告一") < out.index("@小李 请勿发广告") < out.index("> 小王: 下一句")
+
+
+def test_removing_someone_already_removed_is_not_an_error():
+    async def react(puppet, event):
+        if isinstance(event, Message) and "加微信" in event.text:
+            await puppet.kick(event.room_id, event.sender_id)
+            await puppet.kick(event.room_id, event.sender_id)  # a second case decided the same
+
+    s = Session(f"小李: {EXAMPLE_AD}", react=react).run()
+    assert len(s.of(MemberLeft)) == 1
+    assert "已不在群里" in s.output
