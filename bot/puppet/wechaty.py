@@ -172,6 +172,7 @@ class WechatyPuppet:
         self._bot: Any = None
         self._puppet: Any = None
         self._bot_id = ""
+        self._session_login = ""
         self._queue: asyncio.Queue[tuple[str, Any, tuple[Any, ...] | None]] = asyncio.Queue()
         self._seen = _Seen()
         self._stopping = asyncio.Event()
@@ -307,7 +308,8 @@ class WechatyPuppet:
 
     async def _session(self) -> None:
         puppet = self._service_class(self.endpoint, self._token, name=self._name)
-        for name in (*_QUEUED_EVENTS, "dirty"):
+        self._session_login = ""
+        for name in (*_QUEUED_EVENTS, "dirty", "scan"):
             puppet.on(name, self._listener(name))
         self._bind(puppet)
         start = asyncio.create_task(puppet.start(), name="wechaty-stream")
@@ -363,11 +365,20 @@ class WechatyPuppet:
             if name == "dirty":
                 self._on_dirty(*payload)
                 return
+            if name == "scan":
+                log.warning("the puppet service needs a QR-code scan to log in (status %s): %s",
+                            getattr(payload.status, "name", payload.status), payload.qrcode or payload.data or "")
+                return
             if name == "login":
+                if self._session_login == payload.contact_id:
+                    return  # the same login announced twice in one session
+                self._session_login = payload.contact_id
                 self.connections += 1
                 self._connected.set()
                 self._backoff.reset()
                 log.info("logged in to %s as %s", self.endpoint, payload.contact_id)
+            elif name == "logout":
+                self._session_login = ""
             key = _event_key(name, payload)
             if key is not None and not self._seen.add(key):
                 log.info("duplicate %s event ignored: %s", name, key[1:])
@@ -389,7 +400,7 @@ class WechatyPuppet:
         while True:
             name, payload, key = await self._queue.get()
             try:
-                converted = await asyncio.wait_for(self._convert(name, payload), self.rpc_timeout_s * 2)
+                converted = await asyncio.wait_for(self._convert(name, payload), self.rpc_timeout_s * 3)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -488,8 +499,10 @@ class WechatyPuppet:
             fields: dict[str, Any] = {"file_name": msg.payload.filename or ""}
             if kind is not ev.MessageType.VIDEO:  # videos are not worth their download
                 try:
-                    media = await fetch_media(self._p(), msg.message_id, image=kind is ev.MessageType.IMAGE,
-                                              decode=kind is ev.MessageType.IMAGE, limit=self.max_media_bytes)
+                    media = await asyncio.wait_for(
+                        fetch_media(self._p(), msg.message_id, image=kind is ev.MessageType.IMAGE,
+                                    decode=kind is ev.MessageType.IMAGE, limit=self.max_media_bytes),
+                        self.rpc_timeout_s)
                 except Exception as exc:
                     log.warning("message %s: %s not fetched: %s", msg.message_id, kind.value, exc)
                 else:

@@ -250,3 +250,20 @@ async def test_room_info_rooms_and_names_are_live(srv: FakePuppetService, puppet
     assert await puppet.contact_name(ZHANG, ROOM) == "金矿-张三"
     assert await puppet.contact_name(ZHANG) == "张三"
     assert await puppet.contact_name("wxid_nobody") == "wxid_nobody"
+
+
+def test_a_login_announced_twice_in_one_session_is_handled_once_and_a_scan_is_logged(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from wechaty_grpc.wechaty.puppet import EventType
+
+    async def main() -> None:
+        async with wechat() as srv, running(srv.endpoint, tmp_path) as (_puppet, rec):
+            srv.emit(EventType.EVENT_TYPE_LOGIN, {"contactId": BOT})
+            srv.emit(EventType.EVENT_TYPE_SCAN, {"status": 2, "qrcode": "https://login.example/qr/123"})
+            srv.say(ZHANG, "after", room=ROOM)
+            await rec.message("after")
+            assert len(rec.of(ev.LoggedIn)) == 1
+
+    with caplog.at_level("WARNING", logger="bot.puppet.wechaty"):
+        arun(main())
+    assert any("https://login.example/qr/123" in r.getMessage() for r in caplog.records)
