@@ -287,6 +287,10 @@ class WechatyPuppet:
                 except Exception as exc:
                     clean_ends = 0
                     reason = f"lost the puppet service: {type(exc).__name__}: {exc}"
+                    if _is_unauthenticated(exc):
+                        log.error("the puppet service at %s rejected the token (check puppet.token or "
+                                  "WECHATY_PUPPET_SERVICE_TOKEN): %s", self.endpoint, exc)
+                        self._backoff.attempt = max(self._backoff.attempt, 16)  # wait the longest
                 if self._stopping.is_set():
                     break
                 if asyncio.get_running_loop().time() - started > 60:
@@ -640,6 +644,13 @@ def _event_key(name: str, payload: Any) -> tuple[Any, ...] | None:
     if name == "room-invite":
         return (name, payload.room_invitation_id)
     return None
+
+
+def _is_unauthenticated(exc: BaseException) -> bool:
+    from grpclib.const import Status
+    from grpclib.exceptions import GRPCError
+
+    return isinstance(exc, GRPCError) and exc.status == Status.UNAUTHENTICATED
 
 
 def _name_of(contact: Any) -> str:

@@ -101,3 +101,28 @@ def test_after_a_server_restart_the_bot_hears_again_within_10_seconds(server: We
 
     arun(main(), timeout=90)
     assert any(d["op"] == "say" and d["text"] == "恢复管理" for d in server.did)
+
+
+def test_a_wrong_token_is_reported_as_such_and_never_logs_in(server: WechatyServer, tmp_path: Path,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    from bot.puppet.wechaty import WechatyPuppet
+
+    async def main() -> None:
+        puppet = WechatyPuppet(server.endpoint, "not-the-token", tmp_path / "data", reconnect_min_s=0.1)
+        events: list[ev.Event] = []
+
+        async def handle(event: ev.Event) -> None:
+            events.append(event)
+
+        task = asyncio.create_task(puppet.run(handle))
+        for _ in range(100):
+            if any("rejected the token" in r.getMessage() for r in caplog.records):
+                break
+            await asyncio.sleep(0.05)
+        await puppet.stop()
+        await asyncio.wait_for(task, 5)
+        assert not [e for e in events if isinstance(e, ev.LoggedIn)]
+
+    with caplog.at_level("WARNING", logger="bot.puppet.wechaty"):
+        arun(main(), timeout=60)
+    assert any("rejected the token" in r.getMessage() for r in caplog.records)
