@@ -44,7 +44,8 @@ TASKS: dict[str, Task] = {}
 
 JOB_TABLE = "scheduler_jobs"
 
-_apps: dict[str, App] = {}
+_running: list[App] = []
+"""The app whose jobs fire in this process (one bot per process)."""
 
 
 def task(name: str) -> Callable[[Task], Task]:
@@ -55,9 +56,9 @@ def task(name: str) -> Callable[[Task], Task]:
     return register
 
 
-async def run_task(app_key: str, name: str, **kwargs: Any) -> None:
-    """What every stored job calls: look the task and the app up, pass ``now``."""
-    app = _apps.get(app_key)
+async def run_task(name: str, **kwargs: Any) -> None:
+    """What every stored job calls: look the task and the running app up, pass ``now``."""
+    app = _running[-1] if _running else None
     fn = TASKS.get(name)
     if app is None or fn is None:
         log.warning("scheduled task %r skipped: %s", name, "no running app" if app is None else "unknown task")
@@ -71,14 +72,13 @@ async def run_task(app_key: str, name: str, **kwargs: Any) -> None:
 class Scheduler:
     """An :class:`AsyncIOScheduler` with jobs in ``url`` (or in memory when ``url`` is empty)."""
 
-    def __init__(self, url: str = "", *, timezone_: tzinfo | None = None, app_key: str = "main") -> None:
+    def __init__(self, url: str = "", *, timezone_: tzinfo | None = None) -> None:
         if url:
             from bot.store.db import make_engine
 
             store: Any = SQLAlchemyJobStore(engine=make_engine(url), tablename=JOB_TABLE)
         else:
             store = MemoryJobStore()
-        self.app_key = app_key
         self.tz = timezone_ or timezone.utc
         self._sched = AsyncIOScheduler(
             jobstores={"default": store},
@@ -87,14 +87,17 @@ class Scheduler:
         )
 
     def start(self, app: App) -> None:
-        _apps[self.app_key] = app
+        self._app = app
+        _running.append(app)
         app.scheduler = self
         self._sched.start()
 
     def shutdown(self) -> None:
         if self._sched.running:
             self._sched.shutdown(wait=False)
-        _apps.pop(self.app_key, None)
+        app = getattr(self, "_app", None)
+        if app is not None and app in _running:
+            _running.remove(app)
 
     # --- adding jobs: stable ids, replace_existing -----------------------------
 
@@ -130,7 +133,7 @@ class Scheduler:
         self._sched.add_job(
             run_task,
             trigger,
-            args=[self.app_key, name],
+            args=[name],
             kwargs=kwargs,
             id=job_id,
             name=name,

@@ -153,6 +153,8 @@ class App:
         if self._started:
             return
         self._started = True
+        if self.store.outage is not None:  # the database was down before we were listening
+            self._on_outage(self.store.outage)
         self.load_mutes(self.clock())
 
     def load_mutes(self, now: datetime) -> None:

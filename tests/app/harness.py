@@ -111,7 +111,7 @@ def fresh_db(directory: Path) -> str:
 
 def play(story: Callable[[Bot], Awaitable[None]], config: Config | None = None,
          setup: Callable[[FakeWeChat], None] | None = None, *, db: Path,
-         before: Callable[[Store], None] | None = None) -> Bot:
+         before: Callable[[Store], None] | None = None, url: str = "") -> Bot:
     """Run ``story`` against a bot that has just logged in, on the SQLite store in
     directory ``db`` (the same directory again is a restart); return the bot."""
 
@@ -121,7 +121,7 @@ def play(story: Callable[[Bot], Awaitable[None]], config: Config | None = None,
         wechat.names.update({LI: "李四", CHEN: "陈七", ADMIN: "张管理", OWNER: "王群主"})
         if setup is not None:
             setup(wechat)
-        store = open_store(fresh_db(db), journal_dir=db / "journal", bot_id=BOT)
+        store = open_store(url or fresh_db(db), journal_dir=db / "journal", bot_id=BOT, retry_interval_s=0.05)
         if before is not None:
             before(store)
         outbox = Outbox(wechat, per_minute=10_000, per_hour=100_000, merge_window_s=0, min_interval_s=0)

@@ -351,3 +351,19 @@ def test_stop_moderating_with_disable(tmp_path: Path) -> None:
         assert bot.wechat.private_to(LI) == []
 
     play(story, config=configured(), setup=room_with_members, db=tmp_path)
+
+
+def test_with_the_database_down_the_bot_moderates_on_and_tells_the_admins_once(tmp_path: Path) -> None:
+    down = "postgresql+psycopg://qunguard@127.0.0.1:1/qunguard"  # nothing listens on port 1
+
+    async def story(bot: Bot) -> None:
+        assert bot.store.outage is not None
+        await bot.says(LI, "加微信 abc123")
+        bot.clock.advance(minutes=10)
+        await bot.says(CHEN, "大家好")
+        assert "请尽快撤回" in bot.wechat.private_to(LI)[-1].text, "moderation goes on"
+        told = [s for s in bot.wechat.private_to(ADMIN) if "数据库不可用" in s.text]
+        assert len(told) == 1
+        assert (tmp_path / "journal").exists() and any((tmp_path / "journal").iterdir()), "the journal keeps the case"
+
+    play(story, config=configured(), setup=room_with_members, db=tmp_path, url=down)

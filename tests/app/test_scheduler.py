@@ -1,0 +1,82 @@
+"""The scheduler keeps jobs in the database: stable ids, nothing doubled or lost over a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from bot.scheduler import Scheduler, task
+
+
+@dataclass
+class Host:
+    """What a task receives as ``app``: here only a clock and a notebook."""
+
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    scheduler: object = None
+
+    def clock(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+@task("test_note")
+async def note(app: Host, now: datetime, what: str = "") -> None:
+    app.calls.append(("note", what))
+
+
+def url(tmp: Path) -> str:
+    return f"sqlite:///{tmp / 'jobs.db'}"
+
+
+def test_recurring_jobs_keep_their_ids_across_a_restart(tmp_path: Path) -> None:
+    async def main() -> list[str]:
+        for _ in range(2):  # start, add the standard set, stop; then again
+            s = Scheduler(url(tmp_path))
+            s.start(Host())  # type: ignore[arg-type]
+            s.every("tick", "test_note", 3600, what="tick")
+            s.cron("weekly", "test_note", "0 9 * * mon", what="weekly")
+            ids = s.job_ids()
+            s.shutdown()
+        return ids
+
+    assert asyncio.run(main()) == ["tick", "weekly"]
+
+
+def test_a_deadline_set_before_a_restart_fires_once_after_it(tmp_path: Path) -> None:
+    async def main() -> Host:
+        first = Scheduler(url(tmp_path))
+        first.start(Host())  # type: ignore[arg-type]
+        first.at("deadline:room:wxid_li", "test_note", datetime.now(timezone.utc) + timedelta(seconds=0.3),
+                 what="deadline")
+        first.shutdown()  # the bot stops before the deadline
+        await asyncio.sleep(0.5)
+        host = Host()
+        second = Scheduler(url(tmp_path))
+        second.start(host)  # type: ignore[arg-type]
+        for _ in range(100):
+            if host.calls:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        assert second.job_ids() == [], "a one-off job is gone once it ran"
+        second.shutdown()
+        return host
+
+    assert asyncio.run(main()).calls == [("note", "deadline")]
+
+
+def test_an_unknown_task_name_is_refused_when_scheduled(tmp_path: Path) -> None:
+    import pytest
+
+    async def main() -> None:
+        s = Scheduler("")
+        s.start(Host())  # type: ignore[arg-type]
+        try:
+            with pytest.raises(KeyError, match="unknown scheduler task"):
+                s.every("x", "no_such_task", 60)
+        finally:
+            s.shutdown()
+
+    asyncio.run(main())
