@@ -68,9 +68,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    # Take the write lock up front: two bot processes on one SQLite file then
-    # wait for each other (busy_timeout) instead of failing on lock upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers take the write lock up front: two bot processes on one SQLite file
+    # then wait for each other (busy_timeout) instead of failing on lock upgrade.
+    # Reads (execution option qunguard_read) take a plain deferred BEGIN.
+    read = conn.get_execution_options().get("qunguard_read", False)
+    conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

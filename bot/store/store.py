@@ -47,6 +47,7 @@ from bot.errors import QunguardError, StoreUnavailable
 from bot.events import MemberJoined, MemberLeft, Message
 from bot.moderation import RecordedCase
 from bot.store import models as m
+from bot.store.db import UTCDateTime
 from bot.store.journal import (
     Journal,
     action_from_json,
@@ -95,6 +96,59 @@ DAILY: Table = m.DailyCount.__table__  # type: ignore[assignment]
 DAILY_RULES: Table = m.DailyRuleCount.__table__  # type: ignore[assignment]
 DAILY_SPEAKERS: Table = m.DailySpeakerCount.__table__  # type: ignore[assignment]
 OUTGOING: Table = m.OutgoingMessage.__table__  # type: ignore[assignment]
+
+_CASE_BY_KEY = select(CASES.c.id, CASES.c.state).where(
+    CASES.c.room_id == bindparam("r"), CASES.c.message_id == bindparam("m")
+)
+_INSERT_CASE = {
+    "sqlite": sqlite_insert(CASES)
+    .on_conflict_do_nothing(index_elements=["room_id", "message_id"])
+    .returning(CASES.c.id),
+    "postgresql": pg_insert(CASES)
+    .on_conflict_do_nothing(index_elements=["room_id", "message_id"])
+    .returning(CASES.c.id),
+}
+
+
+def _insert_case(conn: Connection) -> Any:
+    try:
+        return _INSERT_CASE[conn.dialect.name]
+    except KeyError:
+        raise QunguardError(f"unsupported database {conn.dialect.name!r}: use SQLite or PostgreSQL") from None
+
+
+_INSERT_VIOLATION = insert(VIOLATIONS)
+_INSERT_ACTION = insert(ACTIONS)
+_INSERT_MUTE = insert(MUTES)
+_ANY_ACTION = select(ACTIONS.c.id).where(ACTIONS.c.case_id == bindparam("c")).limit(1)
+_CASE_ACTIONS = (
+    select(ACTIONS.c.params, ACTIONS.c.kind)
+    .where(ACTIONS.c.case_id == bindparam("c"))
+    .order_by(ACTIONS.c.position)
+)
+_CASE_DONE = (
+    update(CASES)
+    .where(CASES.c.id == bindparam("c"), CASES.c.state == "open")
+    .values(state="done", updated_at=bindparam("now"))
+)
+_HISTORY = (
+    select(
+        VIOLATIONS.c.at,
+        VIOLATIONS.c.rule,
+        VIOLATIONS.c.category,
+        VIOLATIONS.c.severity,
+        VIOLATIONS.c.room_id,
+        VIOLATIONS.c.message_id,
+    )
+    .join(CASES, CASES.c.id == VIOLATIONS.c.case_id)
+    .where(
+        VIOLATIONS.c.sender_id == bindparam("c"),
+        VIOLATIONS.c.at >= bindparam("s", type_=UTCDateTime()),
+        CASES.c.state != "pardoned",
+    )
+    .order_by(VIOLATIONS.c.at, VIOLATIONS.c.id)
+)
+_HISTORY_IN_ROOM = _HISTORY.where(VIOLATIONS.c.room_id == bindparam("r"))
 
 EXCERPT_CHARS = 200
 FINAL_ACTION_STATES = {"done", "dry_run", "requested_admins", "dropped", "fallback_mention"}
@@ -195,6 +249,8 @@ class Store:
         self._spoke: dict[tuple[str, str], _Spoke] = {}
         self._day_msgs: dict[tuple[str, date], int] = defaultdict(int)
         self._day_speakers: dict[tuple[str, date, str], int] = defaultdict(int)
+        self._day_rules: dict[tuple[str, date, str], int] = defaultdict(int)
+        """Violations per room, day and rule not yet written (with the message counts)."""
         self._pending = 0
         self._first_pending = 0.0
         self._closed = False
@@ -388,15 +444,17 @@ class Store:
 
     def record_violations(self, message: Message, violations: Sequence[Violation]) -> RecordedCase:
         """Commit the violations of one message as one case, before any action is
-        taken; a message seen before returns its case with ``is_new=False``."""
+        taken; a message seen before returns its case with ``is_new=False`` and
+        the actions decided then. A case whose actions were never recorded (the
+        process died in between) comes back as new, so they are decided now."""
         with self._lock:
             if self._usable():
                 try:
-                    case = self._write(self._db_record_violations, message, violations)
+                    case, created = self._write(self._db_record_violations, message, violations)
                 except DOWN_ERRORS as exc:
                     self._went_down(exc)
                 else:
-                    if case.is_new:
+                    if created:
                         self._after_violations(message, violations, case)
                     return case
             return self._journal_violations(message, violations)
@@ -405,7 +463,14 @@ class Store:
         with self._lock:
             if self._usable():
                 try:
-                    self._write(self._db_record_actions, message.room_id, message.id, message.at, actions)
+                    self._write(
+                        self._db_record_actions,
+                        message.room_id,
+                        message.id,
+                        message.at,
+                        actions,
+                        case.case_no,
+                    )
                 except DOWN_ERRORS as exc:
                     self._went_down(exc)
                 else:
@@ -443,35 +508,41 @@ class Store:
         return max(ends) if ends else None
 
     # --- Records: the database side ------------------------------------------------------
+    # The statements of the moderation path are built once: SQLAlchemy then only
+    # looks them up in its compiled cache, which halves the cost of each call.
 
     def _db_record_violations(
         self, conn: Connection, message: Message, violations: Sequence[Violation]
-    ) -> RecordedCase:
-        existing = conn.execute(
-            select(CASES.c.id).where(CASES.c.room_id == message.room_id, CASES.c.message_id == message.id)
-        ).scalar()
-        if existing is not None:
-            return RecordedCase(existing, False, tuple(self._db_actions(conn, existing)))
+    ) -> tuple[RecordedCase, bool]:
+        """(the case, whether this call created it)."""
         self._ensure_room(conn, message.room_id, message.room_topic)
-        now = utcnow()
         unique = _first_per_rule(violations)
         severity = max((v.severity for v in unique), key=lambda s: s.rank, default=Severity.MINOR)
+        # One statement for the usual case (a new message); a message seen before
+        # inserts nothing and is looked up.
         case_id = conn.execute(
-            insert(CASES).values(
-                room_id=message.room_id,
-                contact_id=message.sender_id,
-                message_id=message.id,
-                created_at=message.at,
-                severity=severity.value,
-                state="open",
-                bot_id=self.bot_id,
-                updated_at=now,
-            )
-        ).inserted_primary_key[0]
+            _insert_case(conn),
+            {
+                "room_id": message.room_id,
+                "contact_id": message.sender_id,
+                "message_id": message.id,
+                "created_at": message.at,
+                "severity": severity.value,
+                "state": "open",
+                "bot_id": self.bot_id,
+                "updated_at": utcnow(),
+            },
+        ).scalar()
+        if case_id is None:
+            existing = conn.execute(_CASE_BY_KEY, {"r": message.room_id, "m": message.id}).one()
+            actions = self._db_actions(conn, existing.id)
+            if not actions and existing.state == "open":
+                return RecordedCase(existing.id, True), False
+            return RecordedCase(existing.id, False, tuple(actions)), False
         excerpt = excerpt_of(message)
         if unique:
             conn.execute(
-                insert(VIOLATIONS),
+                _INSERT_VIOLATION,
                 [
                     {
                         "case_id": case_id,
@@ -489,99 +560,82 @@ class Store:
                     for v in unique
                 ],
             )
-        day = self.day_of(message.at)
-        self._add_daily(conn, message.room_id, day, violations=len(unique))
-        ins = _insert(conn, DAILY_RULES)
-        for v in unique:
-            conn.execute(
-                ins.values(room_id=message.room_id, day=day, rule=v.rule, count=1).on_conflict_do_update(
-                    index_elements=["room_id", "day", "rule"], set_={"count": DAILY_RULES.c.count + 1}
-                )
-            )
-        return RecordedCase(case_id, True)
+        return RecordedCase(case_id, True), True
 
     def _db_record_actions(
-        self, conn: Connection, room_id: str, message_id: str, at: datetime, actions: Sequence[Action]
+        self,
+        conn: Connection,
+        room_id: str,
+        message_id: str,
+        at: datetime,
+        actions: Sequence[Action],
+        case_no: int = 0,
     ) -> None:
-        row = conn.execute(
-            select(CASES.c.id, CASES.c.state).where(
-                CASES.c.room_id == room_id, CASES.c.message_id == message_id
-            )
-        ).first()
-        if row is None:
-            log.error(
-                "no case for message %s in %s: %d actions not recorded", message_id, room_id, len(actions)
-            )
-            return
-        case_id = row.id
-        if conn.execute(select(ACTIONS.c.id).where(ACTIONS.c.case_id == case_id).limit(1)).first():
+        if case_no > 0:
+            case_id = case_no
+        else:
+            row = conn.execute(_CASE_BY_KEY, {"r": room_id, "m": message_id}).first()
+            if row is None:
+                log.error(
+                    "no case for message %s in %s: %d actions not recorded", message_id, room_id, len(actions)
+                )
+                return
+            case_id = row.id
+        if conn.execute(_ANY_ACTION, {"c": case_id}).first():
             return  # recorded before: a replayed journal entry or a redelivered message
         now = utcnow()
-        if actions:
-            conn.execute(
-                insert(ACTIONS),
-                [
-                    {
-                        "case_id": case_id,
-                        "position": i,
-                        "kind": a.kind.value,
-                        "params": action_to_json(a),
-                        "reason": a.reason,
-                        "state": "decided",
-                        "actor_id": self.bot_id,
-                        "at": at,
-                        "updated_at": now,
-                    }
-                    for i, a in enumerate(actions)
-                ],
-            )
+        if not actions:
+            conn.execute(_CASE_DONE, {"c": case_id, "now": now})
+            return
+        conn.execute(
+            _INSERT_ACTION,
+            [
+                {
+                    "case_id": case_id,
+                    "position": i,
+                    "kind": a.kind.value,
+                    "params": action_to_json(a),
+                    "reason": a.reason,
+                    "state": "decided",
+                    "actor_id": self.bot_id,
+                    "at": at,
+                    "updated_at": now,
+                }
+                for i, a in enumerate(actions)
+            ],
+        )
         for a in actions:
             if a.kind is ActionKind.MUTE and a.duration is not None:
                 conn.execute(
-                    insert(MUTES).values(
-                        room_id=a.room_id,
-                        contact_id=a.contact_id,
-                        starts_at=at,
-                        until=at + a.duration,
-                        case_id=case_id,
-                        reason=a.reason,
-                        muted_by=self.bot_id,
-                    )
+                    _INSERT_MUTE,
+                    {
+                        "room_id": a.room_id,
+                        "contact_id": a.contact_id,
+                        "starts_at": at,
+                        "until": at + a.duration,
+                        "case_id": case_id,
+                        "reason": a.reason,
+                        "muted_by": self.bot_id,
+                    },
                 )
-        if not actions and row.state == "open":
-            conn.execute(update(CASES).where(CASES.c.id == case_id).values(state="done", updated_at=now))
 
     def _db_actions(self, conn: Connection, case_id: int) -> list[Action]:
-        rows = conn.execute(
-            select(ACTIONS.c.params, ACTIONS.c.kind)
-            .where(ACTIONS.c.case_id == case_id)
-            .order_by(ACTIONS.c.position)
-        )
+        rows = conn.execute(_CASE_ACTIONS, {"c": case_id})
         return [action_from_json({"kind": kind, **params}) for params, kind in rows if "room_id" in params]
 
     def _db_history(self, room_id: str | None, contact_id: str, since: datetime) -> list[PastOffence]:
-        q = (
-            select(
-                VIOLATIONS.c.at,
-                VIOLATIONS.c.rule,
-                VIOLATIONS.c.category,
-                VIOLATIONS.c.severity,
-                VIOLATIONS.c.room_id,
-                VIOLATIONS.c.message_id,
-            )
-            .join(CASES, CASES.c.id == VIOLATIONS.c.case_id)
-            .where(
-                VIOLATIONS.c.sender_id == contact_id, VIOLATIONS.c.at >= since, CASES.c.state != "pardoned"
-            )
-            .order_by(VIOLATIONS.c.at, VIOLATIONS.c.id)
-        )
-        if room_id is not None:
-            q = q.where(VIOLATIONS.c.room_id == room_id)
+        with self._read() as conn:
+            if room_id is None:
+                rows = conn.execute(_HISTORY, {"c": contact_id, "s": since})
+            else:
+                rows = conn.execute(_HISTORY_IN_ROOM, {"c": contact_id, "s": since, "r": room_id})
+            return [PastOffence(r[0], r[1], r[2], Severity(r[3]), r[4], r[5]) for r in rows]
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A read-only connection (on SQLite: a deferred BEGIN, no write lock)."""
         with self.engine.connect() as conn:
-            return [
-                PastOffence(r.at, r.rule, r.category, Severity(r.severity), r.room_id, r.message_id)
-                for r in conn.execute(q)
-            ]
+            yield conn.execution_options(qunguard_read=True)
 
     # --- Records: memory ------------------------------------------------------------------
 
@@ -602,6 +656,10 @@ class Store:
     def _after_violations(
         self, message: Message, violations: Sequence[Violation], case: RecordedCase
     ) -> None:
+        day = self.day_of(message.at)
+        for v in _first_per_rule(violations):
+            self._day_rules[(message.room_id, day, v.rule)] += 1
+        self._mark_pending()
         key = (message.room_id, message.id)
         self._recent[key] = case
         if len(self._recent) > _RECENT_CASES:
@@ -844,8 +902,8 @@ class Store:
             text=reason,
         )
         v = Violation(rule, category, severity, room_id, contact_id, msg.id)
-        case = self._write(self._db_record_violations, msg, [v])
-        if case.is_new:
+        case, created = self._write(self._db_record_violations, msg, [v])
+        if created:
             self._after_violations(msg, [v], case)
         return case.case_no
 
@@ -890,12 +948,15 @@ class Store:
             day = self.day_of(at)
             self._day_msgs[(room_id, day)] += 1
             self._day_speakers[(room_id, day, contact_id)] += 1
-            now = time.monotonic()
-            if self._pending == 0:
-                self._first_pending = now
-            self._pending += 1
-            if self._pending >= self.flush_max or now - self._first_pending >= self.flush_interval_s:
-                self.flush()
+            self._mark_pending()
+
+    def _mark_pending(self) -> None:
+        now = time.monotonic()
+        if self._pending == 0:
+            self._first_pending = now
+        self._pending += 1
+        if self._pending >= self.flush_max or now - self._first_pending >= self.flush_interval_s:
+            self.flush()
 
     def flush(self) -> None:
         """Write the buffered message counts; kept for later if the database is down."""
@@ -911,10 +972,13 @@ class Store:
             self._spoke.clear()
             self._day_msgs.clear()
             self._day_speakers.clear()
+            self._day_rules.clear()
             self._pending = 0
 
     def _db_flush(self, conn: Connection) -> None:
-        rooms = {r for r, _ in self._spoke} | {r for r, _ in self._day_msgs}
+        rooms = (
+            {r for r, _ in self._spoke} | {r for r, _ in self._day_msgs} | {r for r, _, _ in self._day_rules}
+        )
         for room in rooms:
             self._ensure_room(conn, room, "")
         by_room: dict[str, list[str]] = defaultdict(list)
@@ -1012,6 +1076,17 @@ class Store:
             )
         for (room, day), n in self._day_msgs.items():
             self._add_daily(conn, room, day, messages=n, speakers=speakers_new.get((room, day), 0))
+        per_day_violations: dict[tuple[str, date], int] = defaultdict(int)
+        ins_rule = _insert(conn, DAILY_RULES)
+        for (room, day, rule), n in self._day_rules.items():
+            per_day_violations[(room, day)] += n
+            conn.execute(
+                ins_rule.values(room_id=room, day=day, rule=rule, count=n).on_conflict_do_update(
+                    index_elements=["room_id", "day", "rule"], set_={"count": DAILY_RULES.c.count + n}
+                )
+            )
+        for (room, day), n in per_day_violations.items():
+            self._add_daily(conn, room, day, violations=n)
 
     def _add_daily(self, conn: Connection, room_id: str, day: date, **counts: int) -> None:
         values = {"messages": 0, "speakers": 0, "joins": 0, "leaves": 0, "violations": 0, **counts}
