@@ -29,6 +29,7 @@ import base64
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -45,6 +46,9 @@ def load_wechaty(cache_dir: str | os.PathLike[str] | None = None) -> Any:
     import time for its scheduler's ``job.db``, and creates the directory).
     """
     global _loaded
+    if cache_dir is None and not _loaded and "CACHE_DIR" not in os.environ:
+        # imported without a data dir (a tool, a test): anywhere but ./.wechaty
+        cache_dir = os.path.join(tempfile.gettempdir(), f"qunguard-wechaty-{os.getuid()}")
     if cache_dir is not None:
         os.makedirs(cache_dir, exist_ok=True)
         os.environ["CACHE_DIR"] = os.fspath(cache_dir)
@@ -400,7 +404,10 @@ def make_puppet_service_class() -> type:
                 self.login_user_id = payload.contact_id
             elif event_name == "logout":
                 self.login_user_id = None
-            self._event_stream.emit(event_name, payload)
+            try:
+                self._event_stream.emit(event_name, payload)
+            except Exception:
+                log.exception("a %s listener failed", event_name)
 
         async def message_payload(self, message_id: str) -> Any:
             response = await self.puppet_stub.message_payload(id=message_id)
