@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.config import load_config
     from bot.engine import Engine, load_rules
     from bot.ladder import Ladder
-    from bot.moderation import MemoryRecords, Moderator
+    from bot.moderation import MUTED_SPEAKING_RULE, MemoryRecords, Moderator
     from bot.replay import Replay, outcome_json, read_transcript
 
     config = load_config(getattr(args, "config", None))
@@ -95,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
             n += 1
             d = outcome.decision
             if d is not None:
-                counts.update(v.category for v in d.violations)
+                counts.update(
+                    "禁言中发言" if v.rule == MUTED_SPEAKING_RULE else v.category for v in d.violations
+                )
             if table is None:
                 progress.clear()
                 sys.stdout.write(json.dumps(outcome_json(outcome), ensure_ascii=False) + "\n")
@@ -202,20 +204,20 @@ def _fit(text: str, width: int) -> str:
     """Cut ``text`` to ``width`` terminal columns (hanzi count two) and pad it."""
     text = " ".join(text.split())
     text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Cc"))
+    if _width(text) <= width:
+        return text + " " * (width - _width(text))
     out, used = [], 0
     for c in text:
         w = 2 if unicodedata.east_asian_width(c) in "WF" else 1
-        if used + w > width - (1 if len(out) < len(text) else 0):
-            out.append("…")
-            used += 1
+        if used + w > width - 1:
             break
         out.append(c)
         used += w
-    return "".join(out) + " " * max(0, width - used)
+    return "".join(out) + "…" + " " * (width - used - 1)
 
 
 class _Table:
-    COLUMNS = (("行", 5), ("时间", 14), ("群", 10), ("发送者", 16), ("内容", 34), ("违规", 28), ("处理", 0))
+    COLUMNS = (("行", 5), ("时间", 14), ("群", 10), ("发送者", 16), ("内容", 34), ("违规", 32), ("处理", 0))
 
     def __init__(self, stream: IO[str], show_all: bool) -> None:
         self.stream = stream
@@ -228,6 +230,7 @@ class _Table:
 
     def row(self, outcome: Any) -> None:
         from bot.events import MemberJoined, MemberLeft
+        from bot.moderation import MUTED_SPEAKING_RULE
 
         d = outcome.decision
         if not self.show_all and not (d and (d.violations or d.actions)):
@@ -244,7 +247,10 @@ class _Table:
         else:
             body = event.text or event.file_name or event.url
             content = body if event.type.value == "text" else f"[{event.type.value}] {body}"
-        violations = ", ".join(f"{v.rule}({v.severity.label_zh})" for v in d.violations) if d else ""
+        violations = ", ".join(
+            "禁言中发言" if v.rule == MUTED_SPEAKING_RULE else f"{v.rule}({v.severity.label_zh})"
+            for v in (d.violations if d else ())
+        )
         actions = []
         for a in d.actions if d else ():
             if a.duration is not None:
