@@ -210,8 +210,10 @@ class WechatyPuppet:
         mention_ids = [m for m in dict.fromkeys(mention_ids) if m]
         prefix = ""
         for contact_id in mention_ids:
-            name = await self._display_name(contact_id, room_id)
-            prefix += f"@{name}{AT_SEPARATOR}"
+            try:
+                prefix += f"@{await self._display_name(contact_id, room_id)}{AT_SEPARATOR}"
+            except ActionFailed as exc:  # still mentioned by id; just not spelled out
+                log.info("no display name for %s in %s: %s", contact_id, room_id, exc)
         return await self._send(room_id, prefix + text, mention_ids)
 
     async def say_private(self, contact_id: str, text: str) -> str:
@@ -269,7 +271,6 @@ class WechatyPuppet:
         """Connect, deliver events to ``handler`` one by one, reconnect when the
         link drops; return after :meth:`stop`."""
         self._handler = handler
-        self._stopping.clear()
         consumer = asyncio.create_task(self._consume(), name="wechaty-events")
         clean_ends = 0
         try:
