@@ -220,8 +220,7 @@ class App:
         elif isinstance(event, MemberLeft):
             await self.on_leave(event)
         elif isinstance(event, TopicChanged):
-            self.rooms.set_topic(event.room_id, event.topic)
-            await self._save_room(event.room_id)
+            await self.on_topic(event)
         elif isinstance(event, RoomInvitation):
             await self.on_invitation(event)
         elif isinstance(event, LoggedIn):
@@ -232,6 +231,17 @@ class App:
             log.warning("puppet error: %s", event.detail)
         elif isinstance(event, MessageRecalled):
             log.info("message %s recalled in %s (its record, if any, stays)", event.message_id, event.room_id)
+
+    async def on_topic(self, event: TopicChanged) -> None:
+        """A renamed room may now match (or no longer match) a name pattern of the config."""
+        was = self.rooms.moderated(event.room_id)
+        self.rooms.set_topic(event.room_id, event.topic)
+        await self._save_room(event.room_id)
+        now = self.rooms.moderated(event.room_id)
+        if now != was:
+            log.info("room %s renamed to %r: %s", event.room_id, event.topic, "moderated" if now else "left alone")
+        if now and not was:
+            await self.reconcile_room(event.room_id, event.at)
 
     async def on_login(self, event: LoggedIn) -> None:
         self.rooms.bot_id = event.bot_id
@@ -397,7 +407,12 @@ class App:
             event.contact_id,
             reason=texts.BLACKLIST_JOIN_REASON + (f"（邀请人 {event.inviter_id}）" if event.inviter_id else ""),
         )
-        self.spawn(self.executor.execute(ctx, [kick, tell]), name=f"blacklist-{event.contact_id}")
+        actions = [kick, tell]
+        if event.inviter_id and not self.rooms.is_bot(event.inviter_id):
+            actions.append(
+                Action(ActionKind.NOTIFY_INVITER, event.room_id, event.contact_id, reason=texts.BLACKLIST_INVITER)
+            )
+        self.spawn(self.executor.execute(ctx, actions), name=f"blacklist-{event.contact_id}")
 
     async def on_leave(self, event: MemberLeft) -> None:
         self.rooms.drop_member(event.room_id, event.contact_id)

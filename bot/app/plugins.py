@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLUGIN_MODULES: list[str] = [
-    # "bot.admin_commands",  # issue 5: admin commands, appeals, human review
+    "bot.commands",  # issue 5: admin commands, appeals, reports, human review (bot.review)
     # "bot.lifecycle",       # issue 6: welcome, deadlines, reports, notices
 ]
 

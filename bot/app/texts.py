@@ -50,6 +50,7 @@ KICK_UNCONFIRMED = (
     "请检查我是否仍有管理权限，或手动移出。"
 )
 BLACKLIST_JOIN_REASON = "黑名单成员入群"
+BLACKLIST_INVITER = "对方在本群黑名单中，已被移出。以后请勿再邀请"
 NOTIFY_ADMINS = "【违规通报】「{topic}」{name}（{contact}）：{reason}\n处理：{actions}。案件号 {case}"
 NOTIFY_INVITER = (
     "你好，你邀请进入「{topic}」的 {name} 因违反群规已被处理：{reason}\n"

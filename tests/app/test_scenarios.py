@@ -157,9 +157,10 @@ def test_a_blacklisted_member_who_joins_is_removed_at_once(tmp_path: Path) -> No
         store.blacklist_add("wxid_spammer", scope="bot", reason="广告", by=ADMIN, at=T0)
 
     async def story(bot: Bot) -> None:
-        await bot.joins("wxid_spammer", inviter=CHEN)
+        await bot.joins("wxid_spammer", inviter=LI)
         assert bot.wechat.kicked == [(ROOM, "wxid_spammer")]
         assert "黑名单" in bot.wechat.private_to(OWNER)[-1].text
+        assert "黑名单" in bot.wechat.private_to(LI)[-1].text, "the inviter is told (邀请人负责制)"
 
     play(story, config=configured(), setup=room_with_members, before=before, db=tmp_path)
 
@@ -367,3 +368,25 @@ def test_with_the_database_down_the_bot_moderates_on_and_tells_the_admins_once(t
         assert (tmp_path / "journal").exists() and any((tmp_path / "journal").iterdir()), "the journal keeps the case"
 
     play(story, config=configured(), setup=room_with_members, db=tmp_path, url=down)
+
+
+def test_a_room_renamed_to_match_a_configured_name_becomes_moderated(tmp_path: Path) -> None:
+    from bot.config import RoomSelector
+    from bot.events import TopicChanged
+
+    def setup(w: FakeWeChat) -> None:
+        w.add_room(ROOM, "闲聊", BOT, [OWNER, LI], admins=[OWNER])
+        w.friends.update({OWNER, LI})
+
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "加微信 abc123")
+        assert bot.wechat.private_to(LI) == []
+        from dataclasses import replace
+
+        bot.wechat.rooms_[ROOM] = replace(bot.wechat.rooms_[ROOM], topic="黄金技术交流群")
+        bot.wechat.emit(TopicChanged(ROOM, "黄金技术交流群", OWNER, bot.clock()))
+        await bot.settle()
+        await bot.says(LI, "加微信 abc123 !")
+        assert bot.wechat.private_to(LI)
+
+    play(story, config=make_config(rooms=(RoomSelector(name_contains="技术交流"),)), setup=setup, db=tmp_path)
