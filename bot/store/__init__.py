@@ -84,7 +84,8 @@ def open_store(
     engine = make_engine(url)
     journal = Journal(journal_path(journal_dir, url, bot_id)) if journal_dir is not None else None
     store = Store(engine, bot_id=bot_id, journal=journal, tz=tz, retry_interval_s=retry_interval_s)
-    try:
+
+    def opening() -> None:
         if upgrade:
             migrate.upgrade(engine)
         elif migrate.needs_upgrade(engine):
@@ -94,10 +95,14 @@ def open_store(
                 f"newest {migrate.head_revision()}): run `qunguard db upgrade --db {_safe(url)}`"
             )
         store.warm()
+
+    try:
+        opening()
     except DOWN_ERRORS as exc:
         if journal is None:
             engine.dispose()
-            raise StoreUnavailable(f"cannot reach the database {_safe(url)}: {exc.orig or exc}") from exc
+            raise StoreUnavailable(f"cannot reach the database {_safe(url)}: {_reason(exc)}") from exc
+        store.opening = opening
         store._went_down(exc)
     return store
 
@@ -111,6 +116,10 @@ def open_records(
     """The store as :class:`bot.moderation.Records` for ``replay --db``: the same
     writes the live bot makes. A context manager; ``close()`` flushes."""
     return open_store(url, journal_dir=journal_dir, bot_id=bot_id)
+
+
+def _reason(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
 def _safe(url: str) -> str:

@@ -291,6 +291,19 @@ class LifecycleRepo:
         return [(c, names.get(c) or "", int(n)) for c, n in rows]
 
     @_db
+    def distinct_speakers(self, room_id: str, since: date, until: date) -> int:
+        """How many different members spoke between two local days (inclusive)."""
+        self.store.flush()
+        with self.store.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count(func.distinct(SPEAKERS.c.contact_id))).where(
+                        SPEAKERS.c.room_id == room_id, SPEAKERS.c.day >= since, SPEAKERS.c.day <= until
+                    )
+                ).scalar_one()
+            )
+
+    @_db
     def rooms_like(self, needle: str) -> list[tuple[str, str]]:
         """(id, topic) of rooms whose id is ``needle`` or whose topic contains it."""
         with self.store.engine.connect() as conn:

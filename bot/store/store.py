@@ -255,6 +255,8 @@ class Store:
         self._first_pending = 0.0
         self._closed = False
         self._facts: OrderedDict[tuple[str, str], MemberView] = OrderedDict()
+        self.opening: Callable[[], None] | None = None
+        """What opening still has to do (upgrade, warm) when the database was down then."""
         self._txn_rooms: set[str] = set()
 
     # --- lifecycle -------------------------------------------------------------------
@@ -270,6 +272,8 @@ class Store:
             return
         with self._lock:
             try:
+                if self._down is not None:
+                    self._try_recover(force=True)  # leave nothing in the journal if we can
                 self.flush()
             finally:
                 self._closed = True
@@ -330,7 +334,7 @@ class Store:
             log.debug("engine dispose failed", exc_info=True)
         if self._down is not None:
             return
-        where = str(self.journal.path) if self.journal else ""
+        where = str(self.journal.path) if self.journal is not None else ""
         self._down = Outage(since=utcnow(), reason=_short(exc), journal=where)
         log.error(
             "database unreachable (%s): moderating on; violations and actions go to the journal %s",
@@ -358,6 +362,9 @@ class Store:
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
+            if self.opening is not None:  # the database was down when the store opened
+                self.opening()
+                self.opening = None
             replayed = self._replay_journal()
         except DOWN_ERRORS as exc:
             log.debug("database still unreachable: %s", _short(exc))
