@@ -148,7 +148,7 @@ class LocalPuppet:
         self._gone: set[str] = set()
         """Members who left or were removed: they speak again only after /join."""
         self._last_speaker = ""
-        self._session = self._now().strftime("%Y%m%d%H%M%S")
+        self._session = self._now().strftime("%Y%m%d%H%M%S%f")
         self._message_no = 0
         self._sent_no = 0
         self._queue: asyncio.Queue[object] | None = None
