@@ -39,9 +39,11 @@ from bot.events import (
     MemberJoined,
     MemberLeft,
     Message,
+    MessageRecalled,
     MessageType,
     PrivateMessage,
     RoomInfo,
+    TopicChanged,
 )
 from bot.puppet.local_input import HELP, MAX_REPEAT, Command, Say, Unreadable, parse_line, split_name
 from bot.puppet.port import EventHandler
@@ -146,6 +148,7 @@ class LocalPuppet:
         self.strangers: set[str] = set()
         self._names: dict[str, str] = {BOT_ID: bot_name}
         self._gone: set[str] = set()
+        self._last_message: dict[str, str] = {}
         """Members who left or were removed: they speak again only after /join."""
         self._last_speaker = ""
         self._session = self._now().strftime("%Y%m%d%H%M%S%f")
@@ -380,6 +383,28 @@ class LocalPuppet:
             events.extend(self._speak(name, text))
         return events
 
+    async def _cmd_recall(self, args: str) -> list[Event]:
+        name = args.strip()
+        if not name:
+            return self._usage("/recall 名字")
+        message_id = self._last_message.pop(contact_id_for(name), "")
+        if not message_id:
+            self._line(self._style.info(f"{name} 没有可撤回的消息 / nothing to recall"))
+            return []
+        self._line(self._style.info(f"[撤回] {name} 撤回了一条消息"))
+        return [MessageRecalled(ROOM_ID, message_id, self._now())]
+
+    async def _cmd_topic(self, args: str) -> list[Event]:
+        name, topic = split_name(args)
+        if not name or not topic:
+            return self._usage("/topic 名字 新群名")
+        contact = self._member(name, create=True)
+        if contact is None:
+            return []
+        old, self.room_topic = self.room_topic, topic
+        self._line(self._style.info(f"[改群名] {name} 将群名改为「{topic}」"))
+        return [TopicChanged(ROOM_ID, topic, contact, self._now(), old)]
+
     async def _cmd_url(self, args: str) -> list[Event]:
         name, rest = split_name(args)
         url, title = split_name(rest)
@@ -472,6 +497,7 @@ class LocalPuppet:
     def _message(self, contact: str, **fields: object) -> Message:
         self._message_no += 1
         self._last_speaker = contact
+        self._last_message[contact] = self._next_id()
         return Message(
             id=self._next_id(),
             room_id=ROOM_ID,
@@ -562,7 +588,7 @@ class LocalPuppet:
         self._line(f"  {s.bot('小王: 大家好，我是新来的')}")
         self._line(f"  {s.bot('小李: ' + EXAMPLE_AD)}    ← 一条广告 / an ad: the bot warns 小李")
         self._line(f"机器人「{self.bot_name}」是群主，可以移人。命令 / commands: "
-                   "/join /leave /image /url /admin /pm /repeat /members /help /quit")
+                   "/join /leave /image /url /admin /pm /repeat /recall /help /quit")
         self._line(s.info("机器人的回复会显示在下方；私聊显示为 [私聊→名字] / the bot's replies appear below"))
 
     def _block(self, head: str, text: str) -> None:

@@ -22,6 +22,8 @@ HELP = """\
   /stranger 名字             设为/取消 非机器人好友（机器人不能私聊他） toggle "not the bot's friend"
   /pm 名字 消息               私聊机器人（管理员命令、申诉）             a private message to the bot
   /repeat 名字 次数 消息      连发多条（试试刷屏检测）                   say it N times at once (try flooding)
+  /recall 名字               撤回他最近的一条消息                      recall the member's last message
+  /topic 名字 新群名          改群名                                    rename the room
   /members                   列出群成员                                list members
   /help                      显示本帮助                                this help
   /quit                      退出（Ctrl-D 也可以）                     quit (or Ctrl-D)"""
@@ -49,7 +51,8 @@ class Unreadable:
 Line = Say | Command | Unreadable | None
 
 COMMANDS = frozenset(
-    {"join", "leave", "image", "url", "admin", "owner", "stranger", "pm", "repeat", "members", "help", "quit"}
+    {"join", "leave", "image", "url", "admin", "owner", "stranger", "pm", "repeat", "recall", "topic", "members",
+     "help", "quit"}
 )
 ALIASES = {"exit": "quit", "q": "quit", "h": "help", "?": "help", "img": "image", "link": "url", "flood": "repeat"}
 MAX_REPEAT = 50

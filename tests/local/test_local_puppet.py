@@ -22,8 +22,10 @@ from bot.events import (
     MemberJoined,
     MemberLeft,
     Message,
+    MessageRecalled,
     MessageType,
     PrivateMessage,
+    TopicChanged,
 )
 from bot.puppet.local import BOT_ID, EXAMPLE_AD, ROOM_ID, LocalPuppet, contact_id_for
 from bot.puppet.local_input import Command, Say, Unreadable, parse_line
@@ -430,3 +432,22 @@ def test_removing_someone_already_removed_is_not_an_error():
     s = Session(f"小李: {EXAMPLE_AD}", react=react).run()
     assert len(s.of(MemberLeft)) == 1
     assert "已不在群里" in s.output
+
+
+def test_recall_takes_back_the_members_last_message_once():
+    s = Session("小李: 第一条", "小李: 第二条", "/recall 小李", "/recall 小李", "/recall 小王").run()
+    second = s.of(Message)[1]
+    (recalled,) = s.of(MessageRecalled)
+    assert (recalled.room_id, recalled.message_id) == (ROOM_ID, second.id)
+    assert s.output.count("没有可撤回的消息") == 2
+
+
+def test_renaming_the_room():
+    async def react(puppet, event):
+        if isinstance(event, TopicChanged):
+            react.topic = (await puppet.room_info(ROOM_ID)).topic
+
+    s = Session("/topic 小王 金矿技术交流群", react=react).run()
+    (changed,) = s.of(TopicChanged)
+    assert (changed.topic, changed.old_topic, changed.changer_id) == ("金矿技术交流群", "本地测试群", "local-小王")
+    assert react.topic == "金矿技术交流群"
