@@ -41,7 +41,7 @@ RE2_MAX_MEM = 256 << 20
 """RE2's default 8 MiB makes big patterns fall back to a slow path or fail."""
 MAX_LEXICON_BYTES = 64 << 20
 MAX_DEPTH = 32
-TEMPLATE_FIELDS = frozenset({"name", "rule", "category", "severity", "case", "until"})
+TEMPLATE_FIELDS = frozenset({"name", "rule", "category", "severity", "case", "until", "count"})
 
 _SEVERITY_ALIASES = {
     "minor": Severity.MINOR,
