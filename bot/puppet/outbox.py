@@ -230,7 +230,10 @@ class _Item:
 
     @property
     def text(self) -> str:
-        return "\n".join(self.parts)
+        """The merged text: one line each, or a blank line between parts that
+        span several lines, so each warning still reads as one."""
+        multi_line = any("\n" in p for p in self.parts)
+        return ("\n\n" if multi_line else "\n").join(self.parts)
 
 
 @dataclass

@@ -124,6 +124,16 @@ def test_warnings_to_one_member_waiting_together_go_out_as_one_message(clock, wi
     run(scenario)
 
 
+def test_merged_warnings_of_several_lines_are_set_apart_by_a_blank_line(clock, wire):
+    async def scenario():
+        outbox = Outbox(wire, merge_window_s=3, clock=clock)
+        deliveries = [outbox.say_private("wxid_li", f"警告{i}\n案件号 {i}") for i in (1, 2)]
+        await drain(clock, outbox, deliveries)
+        assert [s.text for s in wire.sent] == ["警告1\n案件号 1\n\n警告2\n案件号 2"]
+
+    run(scenario)
+
+
 @pytest.mark.parametrize(
     ("first", "second"),
     [
