@@ -464,7 +464,7 @@ class Outbox:
         return delivery
 
     def _fits(self, item: _Item, text: str) -> bool:
-        return sum(len(p) + 1 for p in item.parts) + len(text) <= self.MAX_MERGED_CHARS
+        return sum(len(p) + 2 for p in item.parts) + len(text) <= self.MAX_MERGED_CHARS
 
     def _pick(self, now: float) -> tuple[_Item | None, float | None]:
         """The next item to send now, or when the earliest becomes ready."""
