@@ -1,0 +1,191 @@
+"""What members can do: read the rules, appeal a case privately, report a message."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+from bot.app import texts as app_texts
+from bot.app.commands import CommandContext
+from bot.commands import parse
+from bot.commands import texts as t
+from bot.commands.base import Refused, audit, display_name
+from bot.verdicts import CATEGORY_ZH
+
+log = logging.getLogger(__name__)
+
+RULES_COOLDOWN_S = 600.0
+"""``#群规`` is answered in the room at most this often; in between, privately."""
+APPEAL_MAX = 500
+REPORT_MAX = 500
+
+_last_rules: dict[tuple[int, str], float] = {}
+
+
+def rules_text(ctx: CommandContext) -> str:
+    app = ctx.app
+    return t.fill(t.RULES, rules=app.rules.summary(), ladder=app_texts.ladder_summary(app.rules.ladder.policy))
+
+
+async def show_rules(ctx: CommandContext) -> None:
+    text = rules_text(ctx)
+    if not ctx.in_room:
+        await ctx.reply_private(text)
+        return
+    key = (id(ctx.app), ctx.room_id)
+    now = time.monotonic()
+    if now - _last_rules.get(key, -RULES_COOLDOWN_S) >= RULES_COOLDOWN_S:
+        _last_rules[key] = now
+        await ctx.app.port.say(ctx.room_id, text)
+    else:
+        await ctx.reply_private(text)
+
+
+# --- appeals ------------------------------------------------------------------------------
+
+_APPEAL = re.compile(r"^\s*[#＃]?\s*(?:申诉|appeal)\s*(?:案件|案)?\s*[#＃]?(\d{1,9})\s*[，,：:]?\s*(.*)$",
+                     re.IGNORECASE | re.DOTALL)
+
+
+async def appeal(ctx: CommandContext) -> None:
+    parsed = parse.case_and_rest(ctx.args)
+    if parsed is None:
+        await ctx.reply_private(t.APPEAL_USAGE)
+        return
+    await file_appeal(ctx, parsed.case_no, parsed.rest)
+
+
+async def file_appeal(ctx: CommandContext, case_no: int, text: str) -> None:
+    """Record the appeal on the case, forward it to the room's admins, tell the member."""
+    app = ctx.app
+    story = app.store.case(case_no)
+    if story is None or story.case.contact_id != ctx.sender_id:
+        raise Refused(t.fill(t.APPEAL_NOT_YOURS, case=case_no))
+    case = story.case
+    if case.state == "pardoned":
+        raise Refused(t.fill(t.APPEAL_PARDONED_ALREADY, case=case_no))
+    if any(a.state == "open" for a in story.appeals):
+        raise Refused(t.fill(t.APPEAL_OPEN_ALREADY, case=case_no))
+    if story.appeals:
+        raise Refused(t.fill(t.APPEAL_DECIDED_ALREADY, case=case_no))
+    text = " ".join(text.split())[:APPEAL_MAX] or "（未写理由）"
+    appeal_ = app.store.add_appeal(case_no, ctx.sender_id, text, at=ctx.at)
+    audit(ctx, "appeal", room_id=case.room_id, target_id=ctx.sender_id, case_no=case_no, appeal=appeal_.id)
+    what = _what_happened(story)
+    name = await display_name(app, case.room_id, ctx.sender_id)
+    await app.executor.tell_admins(
+        case.room_id,
+        t.fill(
+            t.APPEAL_TO_ADMINS,
+            topic=app.rooms.topic(case.room_id),
+            name=name,
+            contact=ctx.sender_id,
+            case=case_no,
+            text=text,
+            what=what,
+        ),
+    )
+    await ctx.reply_private(t.fill(t.APPEAL_RECEIVED, case=case_no))
+
+
+def _what_happened(story: object) -> str:
+    violations = getattr(story, "violations", ())
+    actions = getattr(story, "actions", ())
+    reasons = "、".join(dict.fromkeys(CATEGORY_ZH.get(v.category, v.rule) for v in violations)) or "违规"
+    done = "、".join(
+        dict.fromkeys(
+            app_texts.ACTION_ZH.get(_kind(a.kind), a.kind)
+            for a in actions
+            if a.kind not in ("notify_admins", "notify_inviter") and a.state not in ("dropped", "skipped")
+        )
+    )
+    excerpt = next((v.excerpt for v in violations if v.excerpt), "")
+    out = f"{reasons}，{done or '记录在案'}"
+    if excerpt:
+        out += f"；原消息「{app_texts.excerpt(excerpt, 40)}」"
+    return out
+
+
+def _kind(value: str):  # type: ignore[no-untyped-def]
+    from bot.actions import ActionKind
+
+    try:
+        return ActionKind(value)
+    except ValueError:
+        return value
+
+
+async def decide_appeal(ctx: CommandContext, case_no: int, accepted: bool, answer: str) -> bool:
+    """An admin's 同意 / 驳回 on the case's open appeal; False when there is none."""
+    app = ctx.app
+    open_ = app.store.appeals(state="open", case_no=case_no)
+    if not open_:
+        return False
+    story = app.store.case(case_no)
+    if story is None:
+        return False
+    from bot.commands.base import require_admin_of
+
+    require_admin_of(app, story.case.room_id, ctx.sender_id)
+    if accepted:
+        from bot.commands.admin import pardon_case
+
+        await pardon_case(ctx, case_no, answer, appeal_id=open_[0].id)
+        return True
+    app.store.decide_appeal(open_[0].id, False, ctx.sender_id, answer=answer, at=ctx.at)
+    from bot.commands.admin import tell_member
+
+    told = await tell_member(
+        ctx, open_[0].contact_id, t.fill(t.APPEAL_REJECTED, case=case_no, answer=f"：{answer}" if answer else "")
+    )
+    name = await display_name(app, story.case.room_id, open_[0].contact_id)
+    await ctx.reply_private(t.fill(t.APPEAL_DONE_ADMIN, verb="驳回", case=case_no,
+                                   name=name if told else f"{name}（未能私信告知）"))
+    return True
+
+
+# --- reports --------------------------------------------------------------------------------
+
+
+async def report(ctx: CommandContext) -> None:
+    app = ctx.app
+    text = parse.strip_mentions(ctx.args, len(ctx.mention_ids))[:REPORT_MAX]
+    if not text and not ctx.mention_ids:
+        raise Refused(t.REPORT_USAGE)
+    if ctx.in_room:
+        rooms = [ctx.room_id]
+    else:
+        rooms = [r for r in app.rooms.moderated_ids() if app.rooms.has_member(r, ctx.sender_id)]
+        if not rooms:
+            raise Refused(t.REPORT_NO_ROOM)
+    reporter = await display_name(app, rooms[0], ctx.sender_id)
+    targets = []
+    for cid in ctx.mention_ids:
+        targets.append(f" {await display_name(app, rooms[0], cid)}（{cid}）")
+    for room_id in rooms[:3]:
+        await app.executor.tell_admins(
+            room_id,
+            t.fill(
+                t.REPORT_TO_ADMINS,
+                topic=app.rooms.topic(room_id),
+                reporter=reporter,
+                reporter_id=ctx.sender_id,
+                target="".join(targets),
+                text=text or "（未写说明）",
+            ),
+        )
+        audit(ctx, "report", room_id=room_id, target_id=ctx.mention_ids[0] if ctx.mention_ids else None,
+              text=text)
+    await ctx.reply_private(t.REPORT_RECEIVED)
+
+
+# --- private messages that are no registered word ---------------------------------------------
+
+
+def appeal_in_free_text(text: str) -> tuple[int, str] | None:
+    """``申诉17 理由`` / ``申诉：17，理由``: the forms a member types without a space."""
+    m = _APPEAL.match(text)
+    if not m:
+        return None
+    return int(m.group(1)), m.group(2).strip()
