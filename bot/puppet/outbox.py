@@ -31,12 +31,15 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import json
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Protocol
 
 from bot.config import OutboxConfig
@@ -268,7 +271,9 @@ class Outbox:
     more of its kind before it may leave. ``max_attempts``: tries per
     message; ``retry_delays_s`` the waits between them; ``send_timeout_s``:
     a send that takes longer counts as failed. ``kick_interval_s``: at least
-    this long between two kicks.
+    this long between two kicks. ``sent_log``: a small JSON file of the last
+    hour's send times, so the limit also holds across a restart (a bot in a
+    crash loop must not send a fresh burst each time it starts).
     """
 
     MAX_MERGED_CHARS = 1500
@@ -285,6 +290,7 @@ class Outbox:
         retry_delays_s: Sequence[float] = (10.0, 30.0, 120.0),
         kick_interval_s: float = OutboxConfig.kick_interval_s,
         send_timeout_s: float = 60.0,
+        sent_log: str | os.PathLike[str] | None = None,
         clock: Clock | None = None,
     ) -> None:
         if per_minute < 1:
@@ -307,6 +313,8 @@ class Outbox:
         self.kick_interval_s = kick_interval_s
         self.send_timeout_s = send_timeout_s
         self._window = _RateWindow(per_minute, per_hour, min_interval_s)
+        self._sent_log = Path(sent_log) if sent_log is not None else None
+        self._load_sent_log()
         self._queues: dict[tuple[str, str], deque[_Item]] = {}
         self._seq = itertools.count()
         self._wakeup = asyncio.Event()
@@ -321,7 +329,9 @@ class Outbox:
         self.merged_count = 0
 
     @classmethod
-    def from_config(cls, port: ChatPort, config: OutboxConfig, *, clock: Clock | None = None) -> Outbox:
+    def from_config(cls, port: ChatPort, config: OutboxConfig, *, clock: Clock | None = None,
+                    sent_log: str | os.PathLike[str] | None = None) -> Outbox:
+        """``sent_log``: e.g. ``Path(config.data_dir) / "outbox-sent.json"``."""
         return cls(
             port,
             per_minute=config.per_minute,
@@ -330,6 +340,7 @@ class Outbox:
             min_interval_s=config.min_interval_s,
             max_attempts=config.max_attempts,
             kick_interval_s=config.kick_interval_s,
+            sent_log=sent_log,
             clock=clock,
         )
 
@@ -533,6 +544,7 @@ class Outbox:
     async def _attempt(self, item: _Item) -> None:
         item.attempts += 1
         self._window.record(self.clock.monotonic())
+        self._save_sent_log()
         try:
             message_id = await self._send_within_timeout(item)
         except asyncio.CancelledError:
@@ -581,6 +593,35 @@ class Outbox:
         if send.cancelled():
             raise ActionFailed(f"send timed out after {self.send_timeout_s:.0f} s")
         return str(send.result() or "")
+
+    def _load_sent_log(self) -> None:
+        if self._sent_log is None:
+            return
+        try:
+            stamps = json.loads(self._sent_log.read_text(encoding="utf-8"))
+            if not isinstance(stamps, list):
+                raise ValueError("expected a list of times")
+            wall, mono = self.clock.now().timestamp(), self.clock.monotonic()
+            for stamp in sorted(float(t) for t in stamps):
+                if 0 <= wall - stamp < HOUR:
+                    self._window.record(mono - (wall - stamp))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("outbox: ignoring unreadable send log %s: %s", self._sent_log, exc)
+
+    def _save_sent_log(self) -> None:
+        if self._sent_log is None:
+            return
+        wall, mono = self.clock.now().timestamp(), self.clock.monotonic()
+        stamps = [round(wall - (mono - t), 3) for t in self._window.sent if mono - t < HOUR]
+        try:
+            self._sent_log.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._sent_log.with_name(self._sent_log.name + ".tmp")
+            tmp.write_text(json.dumps(stamps), encoding="utf-8")
+            os.replace(tmp, self._sent_log)
+        except OSError as exc:
+            log.warning("outbox: cannot write send log %s: %s", self._sent_log, exc)
 
     def _report_backlog(self, now: float, allowed: float) -> None:
         """Tell the log, at most once a minute, when the limit holds messages back."""

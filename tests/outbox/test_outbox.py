@@ -6,6 +6,7 @@ import asyncio
 import bisect
 import itertools
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -542,3 +543,33 @@ def test_closing_during_a_send_reports_it_as_unsure(clock):
         assert "cancelled while sending" in str(delivery.error)
 
     run(scenario)
+
+
+def test_the_limit_holds_across_a_restart_through_the_send_log(tmp_path, make_wire):
+    """A bot in a crash loop must not send a fresh burst each time it starts."""
+    sent_log = tmp_path / "data" / "outbox-sent.json"
+    start = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+
+    async def session(at: datetime, count: int) -> list[float]:
+        clock = ManualClock(start=at)
+        wire = make_wire(clock)
+        outbox = Outbox(wire, per_minute=3, per_hour=5, merge_window_s=0, sent_log=sent_log, clock=clock)
+        deliveries = [outbox.say("r1", f"{i}") for i in range(count)]
+        await drain(clock, outbox, deliveries)
+        return [(start + timedelta(seconds=(at - start).total_seconds() + s.at)).timestamp() for s in wire.sent]
+
+    first = asyncio.run(session(start, 3))
+    second = asyncio.run(session(start + timedelta(seconds=10), 4))  # restarted ten seconds later
+    times = sorted(first + second)
+    assert most_in_any_window(times, 60) <= 3
+    assert most_in_any_window(times, 3600) <= 5
+    assert times[3] - times[0] >= 60  # the restarted bot waited for the window of the first
+
+
+def test_an_unreadable_send_log_is_ignored_with_a_warning(tmp_path, wire, caplog):
+    sent_log = tmp_path / "outbox-sent.json"
+    sent_log.write_text("{broken", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="bot.puppet.outbox"):
+        outbox = Outbox(wire, sent_log=sent_log)
+    assert outbox.limits["per_minute"] == 6
+    assert "unreadable send log" in caplog.text
