@@ -1,6 +1,6 @@
 """The bundled rules (rules/rules.yaml) on chat they were not written from.
 
-``cases.yaml`` holds fresh messages by category: spam in its usual disguises,
+``cases*.yaml`` hold fresh messages by category: spam in its usual disguises,
 banned topics, abuse, and ordinary talk that looks alarming. Each must get at
 least one violation of its category, or, for clean talk, none at all.
 """
@@ -17,8 +17,13 @@ from bot.config import BUNDLED_RULES
 from bot.engine import Engine, load_rules
 from bot.events import Message, MessageType, Sender
 
-CASES = yaml.safe_load((Path(__file__).with_name("cases.yaml")).read_text(encoding="utf-8"))
-DEFAULT_TOPIC = CASES["default_topic"]
+HERE = Path(__file__).parent
+CASES: dict[str, list] = {}
+for _file in sorted(HERE.glob("cases*.yaml")):
+    for _category, _items in yaml.safe_load(_file.read_text(encoding="utf-8")).items():
+        if isinstance(_items, list):
+            CASES.setdefault(_category, []).extend(_items)
+DEFAULT_TOPIC = "选矿技术交流群"
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 
 
