@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 PLUGIN_MODULES: list[str] = [
     "bot.commands",  # issue 5: admin commands, appeals, reports, human review (bot.review)
-    # "bot.lifecycle",       # issue 6: welcome, deadlines, reports, notices
+    "bot.lifecycle",  # issue 6: welcome, deadlines, reports, notices, 精华
 ]
 
 
