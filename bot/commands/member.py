@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 
 from bot.app import texts as app_texts
 from bot.app.commands import CommandContext
@@ -34,8 +33,8 @@ async def show_rules(ctx: CommandContext) -> None:
         await ctx.reply_private(text)
         return
     key = (id(ctx.app), ctx.room_id)
-    now = time.monotonic()
-    if now - _last_rules.get(key, -RULES_COOLDOWN_S) >= RULES_COOLDOWN_S:
+    now = ctx.app.clock().timestamp()
+    if now - _last_rules.get(key, now - RULES_COOLDOWN_S) >= RULES_COOLDOWN_S:
         _last_rules[key] = now
         await ctx.app.port.say(ctx.room_id, text)
     else:
