@@ -291,10 +291,11 @@ class App:
         )
         # Local time for the ladder's texts ("禁言至 11-24 23:28"); the store keeps UTC.
         decision = self.moderator.handle(replace(msg, at=msg.at.astimezone(self.tz)), sender)
-        self.store.note_message(msg.room_id, msg.sender_id, msg.at, msg.sender_name)
-        if decision.duplicate:
+        if decision.duplicate:  # redelivered after a restart: counted and acted on the first time
             log.info("message %s in %s was handled before (case %s)", msg.id, msg.room_id, decision.case_no)
-        elif decision.actions:
+            return
+        self.store.note_message(msg.room_id, msg.sender_id, msg.at, msg.sender_name)
+        if decision.actions:
             ctx = CaseContext(
                 room_id=msg.room_id,
                 contact_id=msg.sender_id,

@@ -278,9 +278,17 @@ class Executor:
             asked = await self.tell_admins(ctx.room_id, text, room_admins_only=True)
             if not asked:
                 asked = await self.tell_admins(ctx.room_id, text)
-            if not asked:
-                return Outcome(action, FAILED, f"{exc}; no admin could be asked")
-            return Outcome(action, REQUESTED_ADMINS, "asked: " + ", ".join(asked))
+            if asked:
+                return Outcome(action, REQUESTED_ADMINS, "asked privately: " + ", ".join(asked))
+            room_admins = self.rooms.room_admin_ids(ctx.room_id)
+            if room_admins:  # no admin is the bot's friend: ask in the room, briefly
+                await self.port.say(
+                    ctx.room_id,
+                    texts.fill(texts.KICK_REQUEST_IN_ROOM, name=ctx.display, case=ctx.case_text),
+                    room_admins,
+                )
+                return Outcome(action, REQUESTED_ADMINS, "asked in the room: " + ", ".join(room_admins))
+            return Outcome(action, FAILED, f"{exc}; no admin could be asked")
         await self._call(self.on_kicked, ctx, action)
         return Outcome(action, DONE)
 

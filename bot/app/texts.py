@@ -45,6 +45,7 @@ KICK_REQUEST = (
     "【请协助移出】我不是「{topic}」的群主或管理员，无法移出成员。\n"
     "请将 @{name} 移出群聊。\n原因：{reason}\n案件号 {case}"
 )
+KICK_REQUEST_IN_ROOM = "请群主或管理员协助将 {name} 移出群聊（违反群规，案件号 {case}）。"
 KICK_UNCONFIRMED = (
     "【移出未确认】案件 {case}：{name} 在 {minutes} 分钟后仍在「{topic}」中。"
     "请检查我是否仍有管理权限，或手动移出。"

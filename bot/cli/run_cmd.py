@@ -65,6 +65,7 @@ async def serve(config: Any, rules: Any, *, local: bool, stdin: Any = None, stdo
     """Run the bot until the puppet ends (local: /quit or end of input) or a signal."""
     from bot.app import App
     from bot.config import RoomSelector
+    from bot.errors import QunguardError
     from bot.jobs import schedule_standard_jobs
     from bot.puppet.outbox import Outbox
     from bot.scheduler import Scheduler
@@ -112,11 +113,16 @@ async def serve(config: Any, rules: Any, *, local: bool, stdin: Any = None, stdo
         await puppet.stop()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(runner, 10)
-        if runner.done() and not runner.cancelled() and runner.exception() is not None:
-            log.error("the puppet stopped: %s", runner.exception())
+        failure = runner.exception() if runner.done() and not runner.cancelled() else None
+        if failure is not None:
+            log.error("the puppet stopped: %s", failure)
         await app.idle(DRAIN_S)
         await outbox.close(DRAIN_S)
         await app.idle(1.0)
+        if isinstance(failure, QunguardError):
+            raise failure  # one line on stderr, exit 1
+        if failure is not None:
+            raise QunguardError(f"the puppet stopped: {type(failure).__name__}: {failure}") from failure
     finally:
         scheduler.shutdown()
         for sig in (signal.SIGINT, signal.SIGTERM):

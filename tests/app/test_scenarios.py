@@ -390,3 +390,17 @@ def test_a_room_renamed_to_match_a_configured_name_becomes_moderated(tmp_path: P
         assert bot.wechat.private_to(LI)
 
     play(story, config=make_config(rooms=(RoomSelector(name_contains="技术交流"),)), setup=setup, db=tmp_path)
+
+
+def test_when_no_admin_is_a_friend_the_kick_request_is_made_in_the_room(tmp_path: Path) -> None:
+    def setup(w: FakeWeChat) -> None:
+        w.add_room(ROOM, TOPIC, OWNER, [OWNER, LI, CHEN], admins=[])
+        w.friends.clear()
+
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "澳门赌场上线了")
+        request = bot.wechat.room_said(ROOM)[-1]
+        assert request.mentions == (OWNER,) and "协助将 李四 移出" in request.text
+        assert states(bot.store, 1)["kick"] == "requested_admins"
+
+    play(story, config=configured(), setup=setup, db=tmp_path)
