@@ -48,11 +48,30 @@ def test_a_member_message_reaches_the_bot_and_its_actions_reach_wechat(server: W
             await puppet.announce(ROOM, "群规：禁止广告")  # field 3, or the 1.x server only reads
             info = await puppet.room_info(ROOM)
             assert (info.owner_id, set(info.member_ids)) == (BOT, {BOT, ZHANG, LI})
+            await puppet.kick(ROOM, LI)
+            [left] = await rec.wait_for(lambda r: r.of(ev.MemberLeft))
+            assert (left.room_id, left.contact_id, left.remover_id) == (ROOM, LI, BOT)
+            assert LI not in (await puppet.room_info(ROOM)).member_ids
+            assert await puppet.is_friend(ZHANG)
 
     arun(main(), timeout=60)
     ops = [(d["op"], d.get("text"), d.get("mentionIdList")) for d in server.did]
     assert ("say", "@张三\u2005请勿发广告", [ZHANG]) in ops
     assert ("announce", "群规：禁止广告", None) in ops
+    assert [(d["roomId"], d["contactId"]) for d in server.did if d["op"] == "kick"] == [(ROOM, LI)]
+
+
+def test_private_messages_both_ways(server: WechatyServer, tmp_path: Path) -> None:
+    async def main() -> None:
+        async with running(server.endpoint, tmp_path / "data", token=TOKEN) as (puppet, rec):
+            await asyncio.to_thread(server.call, "say", **{"from": ZHANG, "to": BOT, "text": "#申诉 我没发广告"})
+            [pm] = await rec.wait_for(lambda r: r.of(ev.PrivateMessage))
+            assert (pm.sender_id, pm.text, pm.sender_name) == (ZHANG, "#申诉 我没发广告", "张三")
+            await puppet.say_private(ZHANG, "已收到您的申诉")
+
+    arun(main(), timeout=60)
+    assert any(d["op"] == "say" and d["conversationId"] == ZHANG and d["text"] == "已收到您的申诉"
+               for d in server.did)
 
 
 def test_the_bot_keeps_hearing_after_an_error_event(server: WechatyServer, tmp_path: Path) -> None:

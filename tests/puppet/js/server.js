@@ -7,8 +7,8 @@
  * Driven over stdio, one JSON object per line:
  *   stdout  {"qg":"ready","grpc":"127.0.0.1:PORT"}            once listening
  *           {"qg":"reply","id":N,"ok":true,...}              per command
- *           {"qg":"did","op":"say"|"announce",...}           what the bot did
- *   stdin   {"id":N,"cmd":"say","from":ID,"room":ID,"text":S,"mentions":[ID]}
+ *           {"qg":"did","op":"say"|"announce"|"kick",...}    what the bot did
+ *   stdin   {"id":N,"cmd":"say","from":ID,"room":ID,"text":S,"mentions":[ID]}   (or "to":ID: one-to-one)
  *           {"id":N,"cmd":"image","from":ID,"room":ID,"base64":S,"name":S}
  *           {"id":N,"cmd":"error","message":S}
  *           {"id":N,"cmd":"state"}
@@ -76,9 +76,26 @@ puppet.roomAnnounce = async (roomId, text) => {
   out({ qg: 'did', op: 'announce', roomId, text })
 }
 
+// The stock mock's roomDel does nothing; remove the member and report it, as WeChat does.
+puppet.roomDel = async (roomId, contactId) => {
+  const room = mocker.roomPayload(roomId)
+  if (!room.memberIdList.includes(contactId)) throw new Error(`${contactId} is not in ${roomId}`)
+  room.memberIdList = room.memberIdList.filter(id => id !== contactId)
+  puppet.dirtyPayload(PUPPET.types.Dirty.Room, roomId)
+  puppet.dirtyPayload(PUPPET.types.Dirty.RoomMember, roomId)
+  out({ qg: 'did', op: 'kick', roomId, contactId })
+  setImmediate(() => puppet.emit('room-leave', {
+    removeeIdList: [contactId], removerId: puppet.currentUserId, roomId, timestamp: Date.now(),
+  }))
+}
+
 const commands = {
-  say ({ from, room, text, mentions }) {
+  say ({ from, room, to, text, mentions }) {
     const talker = mocker.ContactMock.load(from)
+    if (to) { // one-to-one, e.g. to the bot
+      talker.say(text).to(mocker.ContactMock.load(to))
+      return {}
+    }
     const mentioned = (mentions || []).map(id => mocker.ContactMock.load(id))
     talker.say(text, mentioned).to(mocker.RoomMock.load(room || ROOM.id))
     return {}
