@@ -409,8 +409,8 @@ class WechatyPuppet:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("%s event skipped, could not be read (%s: %s): %s", name, type(exc).__name__, exc,
-                            payload)
+                log.log(logging.DEBUG if self._stopping.is_set() else logging.WARNING,
+                        "%s event skipped, could not be read (%s: %s): %s", name, type(exc).__name__, exc, payload)
                 if key is not None:
                     self._seen.forget(key)  # a re-delivery may succeed
                 continue
