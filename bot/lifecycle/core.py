@@ -25,10 +25,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.actions import Action, ActionKind
-from bot.app import texts as app_texts
 from bot.app.executor import CaseContext
 from bot.errors import NotAFriend, StoreUnavailable
 from bot.events import MemberJoined, MemberLeft, Message, Sender
+from bot.ladder import fill_template
 from bot.lifecycle import texts
 from bot.lifecycle.settings import QuietHours, RoomRules, room_rules
 from bot.store.lifecycle_repo import DeadlineView, HeldMessages, LifecycleRepo
@@ -47,8 +47,9 @@ CAP_RESET_MARGIN = 10
 """The cap alert is armed again once the room is this far below the mark."""
 
 
-def fill(template: str, **values: object) -> str:
-    return app_texts.fill(template, **values)
+def fill(text: str, /, **values: object) -> str:
+    """Fill ``{field}``s in one pass, values inserted literally (never ``str.format``)."""
+    return fill_template(text, {k: "" if v is None else str(v) for k, v in values.items()})
 
 
 def hours_zh(d: timedelta) -> str:

@@ -1,0 +1,36 @@
+"""Lifecycle scenarios run on the app's scenario harness: a fake WeChat wire, the real
+App, outbox, rules, scheduler tasks and a real SQLite file, on a fake clock."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+from bot.config import Config, LifecycleConfig, RoomSelector, ScheduleConfig
+from tests.app.harness import ADMIN, BOT, CHEN, LI, OWNER, ROOM, TOPIC, make_config
+from tests.app.wire import T0, FakeWeChat
+
+NEW = "wxid_new_wang"
+NEW2 = "wxid_new_zhao"
+SHANGHAI = timezone(timedelta(hours=8))
+
+__all__ = ["ADMIN", "BOT", "CHEN", "LI", "NEW", "NEW2", "OWNER", "ROOM", "T0", "TOPIC", "config", "local", "room"]
+
+
+def config(*, schedule: dict | None = None, **lifecycle: object) -> Config:
+    base = make_config(rooms=(RoomSelector(id=ROOM),))
+    sched = {"quiet_hours": "", **(schedule or {})}
+    return replace(base, lifecycle=LifecycleConfig(**lifecycle), schedule=ScheduleConfig(**sched))  # type: ignore[arg-type]
+
+
+def room(wechat: FakeWeChat, *, bot_is_owner: bool = True) -> None:
+    """The gold group: the bot owns it, OWNER is an admin, ADMIN a global admin; all friends."""
+    wechat.add_room(ROOM, TOPIC, BOT if bot_is_owner else OWNER, [OWNER, ADMIN, LI, CHEN],
+                    admins=[OWNER] if bot_is_owner else [])
+    wechat.friends.update({ADMIN, OWNER, LI, CHEN, NEW, NEW2})
+    wechat.names.update({NEW: "小王", NEW2: "小赵"})
+
+
+def local(day: int, hour: int, minute: int = 0) -> datetime:
+    """A time in Shanghai on day ``day`` of November 2026, as UTC."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI).astimezone(timezone.utc)
