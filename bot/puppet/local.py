@@ -148,8 +148,9 @@ class LocalPuppet:
         self.strangers: set[str] = set()
         self._names: dict[str, str] = {BOT_ID: bot_name}
         self._gone: set[str] = set()
-        self._last_message: dict[str, str] = {}
         """Members who left or were removed: they speak again only after /join."""
+        self._last_message: dict[str, str] = {}
+        """Contact id -> id of their last message, for /recall."""
         self._last_speaker = ""
         self._session = self._now().strftime("%Y%m%d%H%M%S%f")
         self._message_no = 0
