@@ -23,7 +23,7 @@ downtime or a second process never repeats it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
@@ -230,6 +230,11 @@ async def silence_report(app: App, now: datetime) -> dict[str, Silence]:
         if not lc.repo.claim_notice("silence-report", room_id, slot, now):
             continue
         silence = silent_members(app, room_id, now)
+        for members in silence.by_threshold.values():
+            for i, m in enumerate(members):
+                if not m.display_name:
+                    name = await lc._name(m.contact_id, room_id)
+                    members[i] = replace(m, display_name=name) if name else m
         topic = app.rooms.topic(room_id)
         text = silence_text(silence, topic, f"{now.astimezone(app.tz):%m-%d}")
         if remove_days > 0:
