@@ -61,6 +61,26 @@ def test_a_member_message_reaches_the_bot_and_its_actions_reach_wechat(server: W
     assert [(d["roomId"], d["contactId"]) for d in server.did if d["op"] == "kick"] == [(ROOM, LI)]
 
 
+def test_joins_leaves_and_renames_arrive_with_who_did_them(server: WechatyServer, tmp_path: Path) -> None:
+    async def main() -> None:
+        async with running(server.endpoint, tmp_path / "data", token=TOKEN) as (puppet, rec):
+            await asyncio.to_thread(server.call, "join", contact="wxid_new", name="新人", inviter=ZHANG)
+            [joined] = await rec.wait_for(lambda r: r.of(ev.MemberJoined))
+            assert (joined.room_id, joined.contact_id, joined.name, joined.inviter_id) == (ROOM, "wxid_new", "新人",
+                                                                                           ZHANG)
+            assert "wxid_new" in (await puppet.room_info(ROOM)).member_ids
+            await asyncio.to_thread(server.call, "leave", contact=LI, remover=ZHANG)
+            [left] = await rec.wait_for(lambda r: r.of(ev.MemberLeft))
+            assert (left.contact_id, left.remover_id) == (LI, ZHANG)
+            await asyncio.to_thread(server.call, "topic", topic="新群名", by=ZHANG)
+            [renamed] = await rec.wait_for(lambda r: r.of(ev.TopicChanged))
+            assert (renamed.topic, renamed.old_topic, renamed.changer_id) == ("新群名", "测试群", ZHANG)
+            await said(server, "改名之后")
+            assert (await rec.message("改名之后")).room_topic == "新群名"
+
+    arun(main(), timeout=60)
+
+
 def test_private_messages_both_ways(server: WechatyServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with running(server.endpoint, tmp_path / "data", token=TOKEN) as (puppet, rec):

@@ -10,6 +10,9 @@
  *           {"qg":"did","op":"say"|"announce"|"kick",...}    what the bot did
  *   stdin   {"id":N,"cmd":"say","from":ID,"room":ID,"text":S,"mentions":[ID]}   (or "to":ID: one-to-one)
  *           {"id":N,"cmd":"image","from":ID,"room":ID,"base64":S,"name":S}
+ *           {"id":N,"cmd":"join","contact":ID,"name":S,"inviter":ID}
+ *           {"id":N,"cmd":"leave","contact":ID,"remover":ID}
+ *           {"id":N,"cmd":"topic","topic":S,"by":ID}
  *           {"id":N,"cmd":"error","message":S}
  *           {"id":N,"cmd":"state"}
  * Env: QG_GRPC_PORT (required), QG_TOKEN (default "qunguard-test-token").
@@ -104,6 +107,25 @@ const commands = {
     const box = FileBox.fromBase64(base64, name || 'image.png')
     mocker.ContactMock.load(from).say(box).to(mocker.RoomMock.load(room || ROOM.id))
     return { size: Buffer.from(base64, 'base64').length }
+  },
+  join ({ room, contact, name, inviter }) {
+    const c = mocker.cacheContactPayload.has(contact)
+      ? mocker.ContactMock.load(contact)
+      : mocker.createContact({ id: contact, name: name || contact, friend: false })
+    mocker.RoomMock.load(room || ROOM.id).add(c).by(mocker.ContactMock.load(inviter))
+    puppet.dirtyPayload(PUPPET.types.Dirty.RoomMember, room || ROOM.id)
+    return {}
+  },
+  leave ({ room, contact, remover }) {
+    const c = mocker.ContactMock.load(contact)
+    mocker.RoomMock.load(room || ROOM.id).remove(c).by(mocker.ContactMock.load(remover || contact))
+    puppet.dirtyPayload(PUPPET.types.Dirty.RoomMember, room || ROOM.id)
+    return {}
+  },
+  topic ({ room, topic, by }) {
+    mocker.RoomMock.load(room || ROOM.id).topic(topic).by(mocker.ContactMock.load(by))
+    puppet.dirtyPayload(PUPPET.types.Dirty.Room, room || ROOM.id)
+    return {}
   },
   error ({ message }) {
     // wechaty-puppet 1.x sends this down the stream as {gerror}
