@@ -571,6 +571,12 @@ class LocalPuppet:
     async def accept_invitation(self, invitation_id: str) -> None:
         self._line(self._style.info(f"（机器人接受了入群邀请 {invitation_id} / invitation accepted）"))
 
+    def outbox_throttled(self, pending: int, wait_s: float) -> None:
+        """Called by the outbox when the send limit holds the bot's replies back."""
+        self._line(self._style.info(
+            f"（机器人发言已达频率上限，{pending} 条消息排队，约 {wait_s:.0f} 秒后继续发送；"
+            f"真实微信号发得太快会被封 / rate limit: {pending} queued, next in {wait_s:.0f} s）"))
+
     def _check_room(self, room_id: str) -> None:
         if room_id != ROOM_ID:
             raise ActionFailed(f"本地模拟只有一个群 {ROOM_ID!r}，没有 {room_id!r}")

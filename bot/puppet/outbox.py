@@ -274,6 +274,10 @@ class Outbox:
     this long between two kicks. ``sent_log``: a small JSON file of the last
     hour's send times, so the limit also holds across a restart (a bot in a
     crash loop must not send a fresh burst each time it starts).
+    ``on_throttle(pending, wait_s)`` hears, at most once a minute, that
+    messages wait 10 s or more for the limit; by default the port's
+    ``outbox_throttled`` if it has one (the local puppet shows it to the
+    operator, who would otherwise think the bot had stopped answering).
     """
 
     MAX_MERGED_CHARS = 1500
@@ -291,6 +295,7 @@ class Outbox:
         kick_interval_s: float = OutboxConfig.kick_interval_s,
         send_timeout_s: float = 60.0,
         sent_log: str | os.PathLike[str] | None = None,
+        on_throttle: Callable[[int, float], None] | None = None,
         clock: Clock | None = None,
     ) -> None:
         if per_minute < 1:
@@ -314,6 +319,7 @@ class Outbox:
         self.send_timeout_s = send_timeout_s
         self._window = _RateWindow(per_minute, per_hour, min_interval_s)
         self._sent_log = Path(sent_log) if sent_log is not None else None
+        self.on_throttle = on_throttle or getattr(port, "outbox_throttled", None)
         self._load_sent_log()
         self._queues: dict[tuple[str, str], deque[_Item]] = {}
         self._seq = itertools.count()
@@ -630,6 +636,11 @@ class Outbox:
         self._backlog_logged_at = now
         log.warning("outbox: %d messages waiting for the send limit (%d/min, %d/h); next in %.0f s",
                     self.pending, self._window.per_minute, self._window.per_hour, allowed - now)
+        if self.on_throttle is not None:
+            try:
+                self.on_throttle(self.pending, allowed - now)
+            except Exception:
+                log.exception("outbox: the throttle callback failed")
 
     def _fail(self, item: _Item, error: ActionFailed) -> None:
         self.failed_count += 1

@@ -451,3 +451,9 @@ def test_renaming_the_room():
     (changed,) = s.of(TopicChanged)
     assert (changed.topic, changed.old_topic, changed.changer_id) == ("金矿技术交流群", "本地测试群", "local-小王")
     assert react.topic == "金矿技术交流群"
+
+
+def test_the_operator_is_told_when_the_bots_replies_wait_for_the_rate_limit():
+    s = Session()
+    s.puppet.outbox_throttled(4, 57.2)
+    assert "4 条消息排队" in s.output and "57" in s.output

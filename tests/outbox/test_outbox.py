@@ -573,3 +573,17 @@ def test_an_unreadable_send_log_is_ignored_with_a_warning(tmp_path, wire, caplog
         outbox = Outbox(wire, sent_log=sent_log)
     assert outbox.limits["per_minute"] == 6
     assert "unreadable send log" in caplog.text
+
+
+def test_a_port_that_shows_a_chat_hears_when_the_limit_holds_replies_back(clock, wire):
+    heard: list[tuple[int, float]] = []
+    wire.outbox_throttled = lambda pending, wait_s: heard.append((pending, wait_s))
+
+    async def scenario():
+        outbox = Outbox(wire, per_minute=2, merge_window_s=0, clock=clock)
+        deliveries = [outbox.say("r1", f"{i}") for i in range(5)]
+        await drain(clock, outbox, deliveries)
+
+    run(scenario)
+    assert heard[0] == (3, 58.0)
+    assert len(heard) == 2  # once a minute, not once a message
