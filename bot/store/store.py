@@ -249,8 +249,6 @@ class Store:
         self._spoke: dict[tuple[str, str], _Spoke] = {}
         self._day_msgs: dict[tuple[str, date], int] = defaultdict(int)
         self._day_speakers: dict[tuple[str, date, str], int] = defaultdict(int)
-        self._day_rules: dict[tuple[str, date, str], int] = defaultdict(int)
-        """Violations per room, day and rule not yet written (with the message counts)."""
         self._pending = 0
         self._first_pending = 0.0
         self._closed = False
@@ -567,6 +565,17 @@ class Store:
                     for v in unique
                 ],
             )
+        # Violation counts go in the same transaction: exact across crashes.
+        day = self.day_of(message.at)
+        self._add_daily(conn, message.room_id, day, violations=len(unique))
+        ins = _insert(conn, DAILY_RULES)
+        conn.execute(
+            ins.on_conflict_do_update(
+                index_elements=["room_id", "day", "rule"],
+                set_={"count": DAILY_RULES.c.count + ins.excluded.count},
+            ),
+            [{"room_id": message.room_id, "day": day, "rule": v.rule, "count": 1} for v in unique],
+        )
         return RecordedCase(case_id, True), True
 
     def _db_record_actions(
@@ -663,10 +672,6 @@ class Store:
     def _after_violations(
         self, message: Message, violations: Sequence[Violation], case: RecordedCase
     ) -> None:
-        day = self.day_of(message.at)
-        for v in _first_per_rule(violations):
-            self._day_rules[(message.room_id, day, v.rule)] += 1
-        self._mark_pending()
         key = (message.room_id, message.id)
         self._recent[key] = case
         if len(self._recent) > _RECENT_CASES:
@@ -979,13 +984,10 @@ class Store:
             self._spoke.clear()
             self._day_msgs.clear()
             self._day_speakers.clear()
-            self._day_rules.clear()
             self._pending = 0
 
     def _db_flush(self, conn: Connection) -> None:
-        rooms = (
-            {r for r, _ in self._spoke} | {r for r, _ in self._day_msgs} | {r for r, _, _ in self._day_rules}
-        )
+        rooms = {r for r, _ in self._spoke} | {r for r, _ in self._day_msgs}
         for room in rooms:
             self._ensure_room(conn, room, "")
         by_room: dict[str, list[str]] = defaultdict(list)
@@ -1083,17 +1085,6 @@ class Store:
             )
         for (room, day), n in self._day_msgs.items():
             self._add_daily(conn, room, day, messages=n, speakers=speakers_new.get((room, day), 0))
-        per_day_violations: dict[tuple[str, date], int] = defaultdict(int)
-        ins_rule = _insert(conn, DAILY_RULES)
-        for (room, day, rule), n in self._day_rules.items():
-            per_day_violations[(room, day)] += n
-            conn.execute(
-                ins_rule.values(room_id=room, day=day, rule=rule, count=n).on_conflict_do_update(
-                    index_elements=["room_id", "day", "rule"], set_={"count": DAILY_RULES.c.count + n}
-                )
-            )
-        for (room, day), n in per_day_violations.items():
-            self._add_daily(conn, room, day, violations=n)
 
     def _add_daily(self, conn: Connection, room_id: str, day: date, **counts: int) -> None:
         values = {"messages": 0, "speakers": 0, "joins": 0, "leaves": 0, "violations": 0, **counts}

@@ -9,6 +9,7 @@ are installed. Without either the PostgreSQL cases are skipped, except under
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -16,8 +17,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.store import Store, open_store
-from bot.store.db import normalize_url
+from bot.store import Store, migrate, open_store
+from bot.store.db import make_engine, normalize_url
+from bot.store.models import Base
 from tests.store.pgserver import pg_bindir, throwaway_server
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -47,13 +49,13 @@ def pg_admin_url() -> Iterator[str]:
         _no_postgres(f"could not start a throwaway server: {exc}")
 
 
-def _fresh_pg_database(admin_url: str) -> tuple[str, Callable[[], None]]:
+def _fresh_pg_database(admin_url: str, template: str = "") -> tuple[str, Callable[[], None]]:
     admin_url = normalize_url(admin_url)
     name = f"qg_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     except Exception as exc:
         admin.dispose()
         _no_postgres(f"cannot create a database at {make_url(admin_url).render_as_string()}: {exc}")
@@ -88,9 +90,55 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
         drop()
 
 
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A database of each kind migrated to head once, copied for each test."""
+    folder = tmp_path_factory.mktemp("template")
+    sqlite_file = folder / "template.db"
+    engine = make_engine(f"sqlite:///{sqlite_file}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield {"sqlite": str(sqlite_file)}
+
+
+@pytest.fixture(scope="session")
+def pg_migrated(pg_admin_url: str) -> Iterator[str]:
+    """One PostgreSQL database at the newest schema for the session; emptied
+    before each test that uses it (faster than a database per test)."""
+    url, drop = _fresh_pg_database(pg_admin_url)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        drop()
+
+
+def _empty_every_table(url: str) -> None:
+    engine = make_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migrated_db_url(request: pytest.FixtureRequest, tmp_path, migrated_templates) -> Iterator[str]:
+    """A database at the newest schema, empty: a SQLite file or a PostgreSQL database."""
+    if request.param == "sqlite":
+        target = tmp_path / "qunguard.db"
+        shutil.copyfile(migrated_templates["sqlite"], target)
+        yield f"sqlite:///{target}"
+        return
+    url = request.getfixturevalue("pg_migrated")
+    _empty_every_table(url)
+    yield url
+
+
 @pytest.fixture
-def store(db_url: str, tmp_path) -> Iterator[Store]:
-    s = open_store(db_url, journal_dir=tmp_path / "journal", bot_id="wxid_bot")
+def store(migrated_db_url: str, tmp_path) -> Iterator[Store]:
+    s = open_store(migrated_db_url, journal_dir=tmp_path / "journal", bot_id="wxid_bot")
     try:
         yield s
     finally:

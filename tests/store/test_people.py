@@ -94,9 +94,9 @@ def test_rooms_switched_on_and_off_by_people(store):
         pytest.param("all", {ROOM, ROOM2, "other-bots-room"}, id="every-bot"),
     ],
 )
-def test_blacklist_scopes(store, db_url, scope, barred_from):
+def test_blacklist_scopes(store, migrated_db_url, scope, barred_from):
     store.blacklist_add(LI, scope=scope, room_id=ROOM, reason="诈骗", by="wxid_admin")
-    with open_store(db_url, journal_dir=None, bot_id="wxid_other_bot") as other_bot:
+    with open_store(migrated_db_url, journal_dir=None, bot_id="wxid_other_bot") as other_bot:
         barred = {r for r in (ROOM, ROOM2) if store.is_blacklisted(LI, r)}
         if other_bot.is_blacklisted(LI, "other-bots-room"):
             barred.add("other-bots-room")

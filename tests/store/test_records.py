@@ -12,11 +12,11 @@ from bot.verdicts import Severity
 from tests.store.helpers import LI, ROOM, ROOM2, T0, WANG, ad, msg, mute, warn
 
 
-def test_a_violation_is_committed_as_a_numbered_case(store, db_url, tmp_path):
+def test_a_violation_is_committed_as_a_numbered_case(store, migrated_db_url, tmp_path):
     m = msg("m1")
     case = store.record_violations(m, [ad(m)])
     assert case.is_new and case.case_no > 0
-    with open_store(db_url, journal_dir=None) as other:  # another process sees it at once
+    with open_store(migrated_db_url, journal_dir=None) as other:  # another process sees it at once
         story = other.case(case.case_no)
     assert story is not None
     assert [v.rule for v in story.violations] == ["ad-contact-handle"]
@@ -94,11 +94,11 @@ def test_a_mute_action_becomes_a_mute_in_force_until_its_end(store):
     assert (row.contact_id, row.case_no, row.until) == (LI, case.case_no, T0 + timedelta(hours=24))
 
 
-def test_mutes_survive_a_restart(db_url, tmp_path):
+def test_mutes_survive_a_restart(migrated_db_url, tmp_path):
     m = msg("m1")
-    with open_store(db_url, journal_dir=tmp_path / "j") as s:
+    with open_store(migrated_db_url, journal_dir=tmp_path / "j") as s:
         s.record_actions(s.record_violations(m, [ad(m)]), m, [mute(m)])
-    with open_store(db_url, journal_dir=tmp_path / "j") as s:
+    with open_store(migrated_db_url, journal_dir=tmp_path / "j") as s:
         assert s.muted_until(ROOM, LI, T0 + timedelta(hours=2)) == T0 + timedelta(hours=24)
 
 
@@ -164,3 +164,16 @@ def test_timestamps_come_back_in_utc_and_equal_to_what_went_in(store):
     store.record_violations(m, [ad(m)])
     [v] = store.violations()
     assert v.at == T0 and v.at.utcoffset() == timedelta(0)
+
+
+def test_a_case_whose_actions_were_never_recorded_is_decided_again(migrated_db_url, tmp_path):
+    """The process died between committing the violation and recording the actions."""
+    m = msg("m1")
+    with open_store(migrated_db_url, journal_dir=tmp_path / "j") as before_crash:
+        first = before_crash.record_violations(m, [ad(m)])
+    with open_store(migrated_db_url, journal_dir=tmp_path / "j") as after_restart:
+        again = after_restart.record_violations(m, [ad(m)])
+        assert again.is_new and again.case_no == first.case_no
+        after_restart.record_actions(again, m, [warn(m)])
+        assert len(after_restart.violations()) == 1
+        assert not after_restart.record_violations(m, [ad(m)]).is_new
