@@ -544,6 +544,9 @@ class Outbox:
             except asyncio.CancelledError:
                 self._fail(item, ActionFailed("停止时消息正在发送，不确定是否发出 (cancelled while sending)"))
                 raise
+            except Exception as exc:  # a bug here must not leave every later message hanging
+                log.exception("outbox: unexpected error sending %s to %s", item.kind, item.target)
+                self._fail(item, ActionFailed(f"outbox error: {exc}"))
             finally:
                 self._in_flight = None
 

@@ -587,3 +587,32 @@ def test_a_port_that_shows_a_chat_hears_when_the_limit_holds_replies_back(clock,
     run(scenario)
     assert heard[0] == (3, 58.0)
     assert len(heard) == 2  # once a minute, not once a message
+
+
+class _ClockThatFailsOnce(ManualClock):
+    """A wall clock that breaks once (a bad tz database, say)."""
+
+    fail_next = False
+
+    def now(self):
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("clock broke")
+        return super().now()
+
+
+def test_an_unexpected_error_fails_one_message_and_the_queue_goes_on(make_wire):
+    clock = _ClockThatFailsOnce()
+    wire = make_wire(clock)
+
+    async def scenario():
+        outbox = Outbox(wire, merge_window_s=0, clock=clock)
+        broken = outbox.say("r1", "一")
+        clock.fail_next = True
+        await clock.run_until(broken.done)
+        after = outbox.say("r1", "二")
+        await drain(clock, outbox, [after])
+        assert isinstance(broken.error, ActionFailed) and "clock broke" in str(broken.error)
+        assert after.sent
+
+    run(scenario)
