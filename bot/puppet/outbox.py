@@ -13,7 +13,9 @@ wraps a :class:`~bot.puppet.port.ChatPort` and queues ``say``,
   warning leaves at the place of the first one it joined);
 * ``urgent`` messages (to admins, say) go before ordinary ones of other
   conversations;
-* a failed send is retried a bounded number of times, then reported.
+* a failed or hanging send is retried a bounded number of times, then
+  reported;
+* with a send log, the limit also holds across a restart.
 
 Each call returns a :class:`Delivery` at once. Await it for the message id
 (it raises :class:`~bot.errors.ActionFailed` or
