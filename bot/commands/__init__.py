@@ -165,7 +165,23 @@ def install(app: App) -> None:
         )
     app.commands.unknown = _unknown
     app.hooks.private.append(_private)
+    app.hooks.login.append(_restore_dry_run)
     review.install(app)
+
+
+async def _restore_dry_run(app: App, _event: object) -> None:
+    """``#试运行`` switches survive a restart: the audited switches are replayed, oldest first."""
+    try:
+        entries = [e for e in app.store.audit_log(limit=5000) if e.command == "dry_run" and "on" in e.detail]
+    except Exception as exc:
+        log.warning("dry-run switches not restored: %s", exc)
+        return
+    for entry in reversed(entries):
+        if entry.room_id:
+            app.executor.set_dry_run(entry.room_id, bool(entry.detail["on"]))
+        else:
+            app.executor.dry_run_override.clear()  # a switch for every room overrides the earlier ones
+            app.executor.set_dry_run(None, bool(entry.detail["on"]))
 
 
 __all__ = ["SPECS", "Spec", "Where", "install"]

@@ -364,11 +364,10 @@ async def dry_run(ctx: CommandContext) -> None:
     else:
         if not app.rooms.is_global_admin(ctx.sender_id):
             raise Refused(t.GLOBAL_ONLY)
-        for room_id in [r for r in app.executor.dry_run_override if r != "*"]:
-            del app.executor.dry_run_override[room_id]  # the global switch wins over earlier per-room ones
+        app.executor.dry_run_override.clear()  # the switch for every room wins over earlier per-room ones
         app.executor.set_dry_run(None, on)
         where = "所有群"
-    audit(ctx, "dry_run", on=on)
+    audit(ctx, "dry_run", room_id=ctx.room_id or None, on=on)
     await ctx.reply(t.fill(t.DRY_RUN_ON if on else t.DRY_RUN_OFF, where=where))
 
 

@@ -153,6 +153,8 @@ def guarded(fn: Callable[[CommandContext], Awaitable[None]]) -> Callable[[Comman
     """Run a handler; a :class:`Refused` becomes a short private answer."""
 
     async def run(ctx: CommandContext) -> None:
+        if ctx.in_room and not ctx.app.rooms.moderated(ctx.room_id):
+            return  # rooms the bot is merely in are left alone (#启用 first)
         try:
             await fn(ctx)
         except Refused as r:

@@ -255,3 +255,46 @@ def test_unknown_and_malformed_commands_get_a_short_usage_line_privately(tmp_pat
         assert bot.wechat.room_said(ROOM) == [], "usage lines never go to the room"
 
     play(story, config=config(), setup=two_rooms, db=tmp_path)
+
+
+def test_dry_run_switches_survive_a_restart(tmp_path: Path) -> None:
+    async def first(bot: Bot) -> None:
+        await bot.says(MOD, "#试运行 开")
+        await private(bot, ADMIN, "试运行 关")
+        await bot.says(MOD, "#试运行 开")
+
+    async def second(bot: Bot) -> None:
+        assert bot.app.executor.is_dry_run(ROOM) and not bot.app.executor.is_dry_run(ROOM_B)
+
+    play(first, config=config(), setup=two_rooms, db=tmp_path)
+    play(second, config=config(), setup=two_rooms, db=tmp_path)
+
+
+def test_commands_in_a_room_the_bot_does_not_moderate_are_ignored(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(MOD, "#警告 @李四\u2005 发广告", mentions=(LI,))
+        await bot.says(LI, "#群规")
+        assert bot.wechat.said == [] and bot.store.cases() == []
+
+    from tests.app.harness import make_config
+
+    play(story, config=make_config(), setup=two_rooms, db=tmp_path)
+
+
+def test_qunguard_case_shows_the_appeal_and_every_decision_with_who_and_when(tmp_path: Path, capsys) -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(WU, "需要资料的加微信 wu888")
+        await private(bot, WU, "申诉 1 误会")
+        await private(bot, MOD, "同意 1 误判")
+
+    play(story, config=config(), setup=two_rooms, db=tmp_path)
+    from bot.cli import main
+
+    capsys.readouterr()
+    assert main(["case", "1", "--db", f"sqlite:///{tmp_path / 'qunguard.db'}"]) == 0
+    out = capsys.readouterr().out
+    assert "案件 #1  pardoned" in out and f"pardoned by {MOD}" in out
+    assert f"appeal #1 by {WU}" in out and f"accepted by {MOD}" in out
+    audit_lines = out.split("audit:")[1]
+    for who, what in ((WU, "appeal"), (MOD, "appeal_accepted"), (MOD, "pardon")):
+        assert f"{who} {what}" in audit_lines, (who, what)

@@ -113,7 +113,7 @@ def test_grpc_the_appeal_flow(tmp_path: Path) -> None:
         await live.until(lambda: live.sent_to(WU))
         svc.say(WU, "申诉 1 我发的是公司招聘电话")  # privately, to the bot
         await live.until(lambda: any("提出申诉" in t for t in live.sent_to(OWNER)))
-        assert any("已收到你对案件 1 的申诉" in t for t in live.sent_to(WU))
+        await live.until(lambda: any("已收到你对案件 1 的申诉" in t for t in live.sent_to(WU)))
         svc.say(OWNER, "同意 1")
         await live.until(lambda: any("申诉已通过" in t for t in live.sent_to(WU)))
         await live.quiet()
