@@ -66,6 +66,7 @@ MESSAGE_TYPES: dict[str, ev.MessageType] = {
 # dirty-payload kinds (same numbers in wechaty-grpc's PayloadType and wechaty-puppet's DirtyType)
 _DIRTY_CONTACT, _DIRTY_ROOM, _DIRTY_ROOM_MEMBER = 2, 3, 4
 
+_ROOM_CHANGES = frozenset({"room-join", "room-leave", "room-topic"})
 _QUEUED_EVENTS = ("message", "login", "logout", "error", "room-join", "room-leave", "room-topic", "room-invite")
 
 
@@ -388,6 +389,8 @@ class WechatyPuppet:
             if key is not None and not self._seen.add(key):
                 log.info("duplicate %s event ignored: %s", name, key[1:])
                 return
+            if name in _ROOM_CHANGES:  # messages after this one must not read the cached room
+                self._forget_room(payload.room_id)
             self._queue.put_nowait((name, payload, key))
 
         return listener
