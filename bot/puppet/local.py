@@ -26,7 +26,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO
@@ -282,7 +282,7 @@ class LocalPuppet:
         return [self._message(contact, text=text, mention_ids=self._mentions(text))]
 
     async def _command(self, cmd: Command) -> list[Event]:
-        handler = getattr(self, f"_cmd_{cmd.name}")
+        handler: Callable[[str], Awaitable[list[Event]]] = getattr(self, f"_cmd_{cmd.name}")
         return await handler(cmd.args)
 
     async def _cmd_help(self, _args: str) -> list[Event]:
