@@ -38,11 +38,11 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.config import OutboxConfig
 from bot.errors import ActionFailed, ConfigError, NotAFriend, NotPermitted
@@ -183,7 +183,7 @@ class Delivery:
         await self._done.wait()
         return self
 
-    def __await__(self):  # type: ignore[no-untyped-def]
+    def __await__(self) -> Generator[Any, None, str]:
         return self._result().__await__()
 
     async def _result(self) -> str:
