@@ -28,10 +28,11 @@ from bot.commands.base import (
     may_act_in,
     one_target,
     require_admin_of,
+    rule_label,
     usage,
 )
 from bot.errors import NotAFriend
-from bot.verdicts import CATEGORY_ZH, Severity
+from bot.verdicts import Severity
 
 log = logging.getLogger(__name__)
 
@@ -272,8 +273,7 @@ async def pardon_case(ctx: CommandContext, case_no: int, reason: str, *, appeal_
     if app.store.muted_until(case.room_id, case.contact_id, ctx.at) is None:
         app.mute_ends.pop((case.room_id, case.contact_id), None)
     app.forget_member(case.room_id, case.contact_id)
-    audit(ctx, "pardon", room_id=case.room_id, target_id=case.contact_id, case_no=case_no, reason=reason,
-          appeal=appeal_id)
+    # the store audits the pardon (who, when, reason) and the appeal's decision
     undo = _undo_text(story)
     told = await tell_member(ctx, case.contact_id,
                              t.fill(t.APPEAL_ACCEPTED if appeal_id is not None else t.PARDON_TOLD,
@@ -326,7 +326,7 @@ async def strikes(ctx: CommandContext) -> None:
             t.STRIKE_LINE,
             case=c.case_no,
             day=app_texts.until_text(c.created_at, app.tz),
-            what="、".join(c.rules) or c.severity,
+            what="、".join(dict.fromkeys(rule_label(app, r) for r in c.rules)) or c.severity,
             state="（待确认）" if c.state == "awaiting_review" else "",
         ))
     await ctx.reply_private("\n".join(lines))
@@ -387,10 +387,9 @@ async def stats(ctx: CommandContext) -> None:
         if counts is None and not cases:
             continue
         by_rule = counts.by_rule if counts is not None else {}
-        category_of = {r.name: r.category for r in getattr(app.rules.ruleset, "rules", ()) or ()}
         by_category: dict[str, int] = {}
         for rule, n in by_rule.items():
-            label = _label(category_of.get(rule) or rule.split("-")[0])
+            label = rule_label(app, rule)
             by_category[label] = by_category.get(label, 0) + n
         top = sorted(by_category.items(), key=lambda kv: -kv[1])[:4]
         pending = sum(1 for c in cases if c.state == "awaiting_review")
@@ -409,14 +408,6 @@ async def stats(ctx: CommandContext) -> None:
         ))
     audit(ctx, "stats")
     await ctx.reply_private("\n\n".join(parts) if parts else t.STATS_NONE)
-
-
-def _label(category: str) -> str:
-    if category in ("admin", "manual"):
-        return "管理员处理"
-    if category == "mute":
-        return "禁言期间发言"
-    return CATEGORY_ZH.get(category, category)
 
 
 async def reload_rules(ctx: CommandContext) -> None:

@@ -121,6 +121,23 @@ async def one_target(ctx: CommandContext, spec_usage: str) -> Target:
     return Target(room_id, target, name, rest)
 
 
+ADMIN_RULES = {"admin-warn": "管理员警告", "admin-mute": "管理员禁言", "admin-kick": "管理员移出",
+               "admin-ban": "管理员拉黑"}
+
+
+def rule_label(app: App, rule: str) -> str:
+    """What admins read for a rule: its category in Chinese (广告, 刷屏 ...) or the admin's action."""
+    from bot.moderation import MUTED_SPEAKING_RULE
+    from bot.verdicts import CATEGORY_ZH
+
+    if rule in ADMIN_RULES:
+        return ADMIN_RULES[rule]
+    if rule == MUTED_SPEAKING_RULE:
+        return "禁言期间发言"
+    category = next((r.category for r in getattr(app.rules.ruleset, "rules", ()) or () if r.name == rule), "")
+    return CATEGORY_ZH.get(category, category) if category else rule
+
+
 def audit(
     ctx: CommandContext,
     command: str,

@@ -153,9 +153,9 @@ def test_pardon_removes_the_strike_lifts_the_mute_and_tells_the_member(tmp_path:
         assert "案件 2 已由管理员撤销" in last_private(bot, LI) and "禁言已解除" in last_private(bot, LI)
         assert "案件 2 已撤销" in last_private(bot, OWNER)
         await private(bot, OWNER, "#记录 wxid_li")
-        assert "违规 1 次" in last_private(bot, OWNER) and "案件 1" in last_private(bot, OWNER)
+        assert "违规 1 次" in last_private(bot, OWNER) and "案件 1（11-20 09:00）广告" in last_private(bot, OWNER)
         assert "案件 2" not in last_private(bot, OWNER)
-        assert [a.command for a in bot.store.case(2).audit] == ["pardon", "pardon"]  # the store's and the command's
+        assert [(a.command, a.actor_id) for a in bot.store.case(2).audit] == [("pardon", OWNER)]
 
     play(story, config=config(), setup=two_rooms, db=tmp_path)
 
