@@ -493,7 +493,7 @@ class LocalPuppet:
         return tuple(found)
 
     def _next_id(self) -> str:
-        return f"local-{self._session}-{self._message_no}"
+        return f"local-{self._session}-{self._message_no:06d}"
 
     def _message(self, contact: str, **fields: object) -> Message:
         self._message_no += 1
@@ -583,7 +583,7 @@ class LocalPuppet:
 
     def _sent_id(self) -> str:
         self._sent_no += 1
-        return f"local-{self._session}-bot-{self._sent_no}"
+        return f"local-{self._session}-bot-{self._sent_no:06d}"
 
     # --- output ------------------------------------------------------------
 
