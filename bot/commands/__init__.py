@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 from bot.app.commands import CommandContext, Where
 from bot.commands import admin, member, parse
 from bot.commands import texts as t
-from bot.commands.base import Refused, Spec, guarded, require_admin_of, usage
+from bot.commands.base import Refused, Spec, display_name, guarded, require_admin_of, usage
 from bot.events import PrivateMessage
 
 if TYPE_CHECKING:
@@ -71,6 +71,9 @@ async def _decide(ctx: CommandContext, approve: bool) -> None:
         from bot.review import what_text
 
         what = what_text(decided.actions)
+        await _tell_other_admins(ctx, story.case.room_id, t.fill(
+            t.REVIEW_DECIDED_BY, case=parsed.case_no, verb="同意执行" if approve else "驳回",
+            admin=await display_name(app, story.case.room_id, ctx.sender_id), actions=what))
         if approve:
             await ctx.reply_private(t.fill(t.REVIEW_APPROVED, case=parsed.case_no, actions=what,
                                            result=result_text(decided.outcomes)))
@@ -80,6 +83,17 @@ async def _decide(ctx: CommandContext, approve: bool) -> None:
     if await member.decide_appeal(ctx, parsed.case_no, approve, parsed.rest):
         return
     raise Refused(t.fill(t.REVIEW_NOTHING, case=parsed.case_no))
+
+
+async def _tell_other_admins(ctx: CommandContext, room_id: str, text: str) -> None:
+    """The other admins were asked too: tell them it is decided, so nobody acts twice."""
+    app = ctx.app
+    for cid in app.rooms.admins_to_notify(room_id):
+        if cid != ctx.sender_id:
+            try:
+                await app.executor.say_private(cid, text, urgent=True)
+            except Exception as exc:
+                log.info("could not tell admin %s: %s", cid, exc)
 
 
 async def approve(ctx: CommandContext) -> None:

@@ -23,7 +23,6 @@ SEVERAL_ROOMS = "该成员在你管理的多个群里，请在对应群内发送
 NOT_SELF = "不能对自己或机器人执行该命令。"
 TARGET_IS_ADMIN = "{name} 是本群管理员，请由群主处理。"
 NO_CASE = "没有找到案件 {case}。"
-ROOM_ONLY = "请在群内发送该命令。"
 GLOBAL_ONLY = "私聊里只有总管理员可以切换所有群的试运行；请在对应群内发送 #试运行 开/关。"
 
 # --- admin commands: confirmations -----------------------------------------------
@@ -104,4 +103,4 @@ REVIEW_APPROVED = "已同意案件 {case}：{actions}{result}。"
 REVIEW_REJECTED = "已驳回案件 {case}：不再{actions}。"
 REVIEW_TIMED_OUT = "【复核超时】案件 {case}：{minutes} 分钟内无人处理，已按默认{verb}：{actions}。"
 REVIEW_NOTHING = "案件 {case} 没有待确认的处理，也没有待处理的申诉。"
-REVIEW_DECIDED_BY = "【已处理】案件 {case} 已由 {admin} {verb}。"
+REVIEW_DECIDED_BY = "【已处理】案件 {case}（{actions}）已由 {admin} {verb}，无需再回复。"

@@ -38,6 +38,7 @@ def test_a_kick_waits_then_an_admin_approves_and_the_member_is_kicked(tmp_path: 
         assert bot.store.is_blacklisted(WU, ROOM) is not None
         assert states(bot.store, 1) == {"kick": "done", "blacklist": "done", "notify_admins": "done"}
         assert last_private(bot, MOD) == "已同意案件 1：移出群聊、拉黑，已完成。"
+        assert last_private(bot, OWNER) == "【已处理】案件 1（移出群聊、拉黑）已由 孙管理 同意执行，无需再回复。"
         review = bot.store.case(1).reviews
         assert {(r.action_kind, r.state, r.decided_by) for r in review} == {
             ("kick", "approved", MOD), ("blacklist", "approved", MOD)}
