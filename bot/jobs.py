@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MUTE_CHECK_S = 30
-KICK_CHECK_S = 30
 RULES_CHECK_S = 5
 
 
@@ -57,36 +56,47 @@ async def expire_mutes(app: App, now: datetime) -> int:
 
 @task("confirm_kicks")
 async def confirm_kicks(app: App, now: datetime) -> list[str]:
-    """Kicks whose room-leave event has not come by their deadline: check the live
-    member list; if the member is still there, tell the admins. Returns who is still in."""
+    """Every kick whose room-leave event has not come by its deadline: see :func:`confirm_kick`.
+    Returns who is still in."""
     still_in: list[str] = []
-    for key, pending in list(app.pending_kicks.items()):
-        if pending.deadline > now:
-            continue
-        del app.pending_kicks[key]
-        try:
-            info = await app.puppet.room_info(pending.room_id)
-            present = pending.contact_id in info.member_ids
-        except Exception as exc:
-            log.warning("kick check for %s: room unreadable (%s)", pending.contact_id, exc)
-            present = True
-        if not present:
-            log.info("kick of %s confirmed by the member list (no room-leave event came)", pending.contact_id)
-            await app.on_leave(MemberLeft(pending.room_id, pending.contact_id, now))
-            continue
-        still_in.append(pending.contact_id)
-        minutes = max(1, round(app.config.moderation.kick_confirm_timeout_s / 60))
-        await app.executor.tell_admins(
-            pending.room_id,
-            texts.fill(
-                texts.KICK_UNCONFIRMED,
-                case=pending.case_no if pending.case_no is not None else "—",
-                name=pending.name or pending.contact_id,
-                minutes=minutes,
-                topic=app.rooms.topic(pending.room_id),
-            ),
-        )
+    for pending in [p for p in app.pending_kicks.values() if p.deadline <= now]:
+        if not await confirm_kick(app, now, pending.room_id, pending.contact_id, pending.case_no, pending.name):
+            still_in.append(pending.contact_id)
     return still_in
+
+
+@task("confirm_kick")
+async def confirm_kick(
+    app: App, now: datetime, room_id: str, contact_id: str, case_no: int | None = None, name: str = ""
+) -> bool:
+    """One kick's deadline has come without its room-leave event: check the live member list;
+    if the member is still there, tell the admins. True when the member is gone.
+
+    Scheduled as a one-off job per kick (``confirm-kick:<room>:<contact>``, kept in the
+    database), so a restart in between still checks it."""
+    app.pending_kicks.pop((room_id, contact_id), None)
+    try:
+        info = await app.puppet.room_info(room_id)
+        present = contact_id in info.member_ids
+    except Exception as exc:
+        log.warning("kick check for %s: room unreadable (%s)", contact_id, exc)
+        present = True
+    if not present:
+        log.info("kick of %s confirmed by the member list (no room-leave event came)", contact_id)
+        await app.on_leave(MemberLeft(room_id, contact_id, now))
+        return True
+    minutes = max(1, round(app.config.moderation.kick_confirm_timeout_s / 60))
+    await app.executor.tell_admins(
+        room_id,
+        texts.fill(
+            texts.KICK_UNCONFIRMED,
+            case=case_no if case_no is not None and case_no > 0 else "—",
+            name=name or contact_id,
+            minutes=minutes,
+            topic=app.rooms.topic(room_id),
+        ),
+    )
+    return False
 
 
 @task("reconcile")
@@ -103,6 +113,5 @@ async def reload_rules(app: App, now: datetime) -> None:
 
 def schedule_standard_jobs(app: App, scheduler: Scheduler) -> None:
     scheduler.every("expire-mutes", "expire_mutes", MUTE_CHECK_S)
-    scheduler.every("confirm-kicks", "confirm_kicks", KICK_CHECK_S)
     scheduler.every("reconcile", "reconcile", app.config.bot.room_scan_interval_s)
     scheduler.every("reload-rules", "reload_rules", RULES_CHECK_S)

@@ -56,8 +56,9 @@ def task(name: str) -> Callable[[Task], Task]:
     return register
 
 
-async def run_task(name: str, **kwargs: Any) -> None:
+async def run_task(task_name: str, /, **kwargs: Any) -> None:
     """What every stored job calls: look the task and the running app up, pass ``now``."""
+    name = task_name
     app = _running[-1] if _running else None
     fn = TASKS.get(name)
     if app is None or fn is None:
@@ -70,7 +71,10 @@ async def run_task(name: str, **kwargs: Any) -> None:
 
 
 class Scheduler:
-    """An :class:`AsyncIOScheduler` with jobs in ``url`` (or in memory when ``url`` is empty)."""
+    """An :class:`AsyncIOScheduler` with jobs in ``url`` (or in memory when ``url`` is empty).
+
+    ``every``/``cron``/``at`` take the job id and the task name positionally; every keyword
+    argument after them goes to the task."""
 
     def __init__(self, url: str = "", *, timezone_: tzinfo | None = None) -> None:
         if url:
@@ -101,15 +105,15 @@ class Scheduler:
 
     # --- adding jobs: stable ids, replace_existing -----------------------------
 
-    def every(self, job_id: str, name: str, seconds: float, **kwargs: Any) -> None:
+    def every(self, job_id: str, name: str, seconds: float, /, **kwargs: Any) -> None:
         self._add(job_id, name, kwargs, "interval", seconds=max(1.0, seconds))
 
-    def cron(self, job_id: str, name: str, expression: str, **kwargs: Any) -> None:
+    def cron(self, job_id: str, name: str, expression: str, /, **kwargs: Any) -> None:
         """``expression``: ``minute hour day month weekday`` in the scheduler's time zone."""
         trigger = CronTrigger.from_crontab(expression, timezone=self.tz)
         self._add(job_id, name, kwargs, trigger)
 
-    def at(self, job_id: str, name: str, when: datetime, **kwargs: Any) -> None:
+    def at(self, job_id: str, name: str, when: datetime, /, **kwargs: Any) -> None:
         """Once at ``when``; a deadline missed while the bot was down fires at the next start."""
         self._add(job_id, name, kwargs, "date", run_date=when)
 

@@ -135,7 +135,7 @@ class App:
         """When each mute in force ends (``jobs.expire_mutes``); re-read from the store at login."""
         self._members: dict[tuple[str, str], tuple[float, MemberView | None]] = {}
         self.scheduler: Any = None
-        """The :class:`bot.scheduler.Scheduler` once ``run_app`` attached one."""
+        """The :class:`bot.scheduler.Scheduler`, once ``Scheduler.start(app)`` attached it."""
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._started = False
@@ -420,6 +420,8 @@ class App:
         pending = self.pending_kicks.pop((event.room_id, event.contact_id), None)
         if pending is not None:
             log.info("kick of %s from %s confirmed by room-leave", event.contact_id, event.room_id)
+        if self.scheduler is not None:
+            self.scheduler.cancel(_kick_job(event.room_id, event.contact_id))
         if event.contact_id == self.rooms.bot_id:
             log.warning("the bot left or was removed from %s", event.room_id)
             return
@@ -433,6 +435,16 @@ class App:
         self.pending_kicks[(ctx.room_id, ctx.contact_id)] = PendingKick(
             ctx.room_id, ctx.contact_id, ctx.case_no, ctx.display, deadline
         )
+        if self.scheduler is not None:  # kept in the database: a restart still checks it
+            self.scheduler.at(
+                _kick_job(ctx.room_id, ctx.contact_id),
+                "confirm_kick",
+                deadline,
+                room_id=ctx.room_id,
+                contact_id=ctx.contact_id,
+                case_no=ctx.case_no,
+                name=ctx.display,
+            )
 
     # --- rooms -------------------------------------------------------------------
 
@@ -633,6 +645,10 @@ class App:
                 raise
             except Exception:
                 log.exception("hook %s failed", getattr(hook, "__qualname__", hook))
+
+
+def _kick_job(room_id: str, contact_id: str) -> str:
+    return f"confirm-kick:{room_id}:{contact_id}"
 
 
 def _zone(name: str) -> tzinfo:

@@ -23,6 +23,7 @@ from bot.config import BotConfig, Config, ModerationConfig
 from bot.events import LoggedIn, MemberJoined, Message
 from bot.puppet.outbox import Outbox
 from bot.rules_holder import RulesHolder
+from bot.scheduler import Scheduler
 from bot.store import Store, open_store
 from tests.app.wire import BOT, FakeClock, FakeWeChat
 
@@ -111,12 +112,13 @@ def fresh_db(directory: Path) -> str:
 
 def play(story: Callable[[Bot], Awaitable[None]], config: Config | None = None,
          setup: Callable[[FakeWeChat], None] | None = None, *, db: Path,
-         before: Callable[[Store], None] | None = None, url: str = "") -> Bot:
+         before: Callable[[Store], None] | None = None, url: str = "", scheduler: bool = False,
+         start: datetime | None = None) -> Bot:
     """Run ``story`` against a bot that has just logged in, on the SQLite store in
     directory ``db`` (the same directory again is a restart); return the bot."""
 
     async def main() -> Bot:
-        clock = FakeClock()
+        clock = FakeClock(start) if start else FakeClock()
         wechat = FakeWeChat(clock=clock)
         wechat.names.update({LI: "李四", CHEN: "陈七", ADMIN: "张管理", OWNER: "王群主"})
         if setup is not None:
@@ -126,6 +128,9 @@ def play(story: Callable[[Bot], Awaitable[None]], config: Config | None = None,
             before(store)
         outbox = Outbox(wechat, per_minute=10_000, per_hour=100_000, merge_window_s=0, min_interval_s=0)
         app = App(config or make_config(), wechat, store, RulesHolder.load(RULES), outbox=outbox, clock=clock)
+        sched = Scheduler("") if scheduler else None  # jobs in memory, on real time
+        if sched is not None:
+            sched.start(app)
         task = asyncio.get_running_loop().create_task(app.run())
         bot = Bot(app, wechat, store, clock)
         wechat.emit(LoggedIn(BOT, clock(), "群管机器人"))
@@ -135,6 +140,8 @@ def play(story: Callable[[Bot], Awaitable[None]], config: Config | None = None,
         finally:
             await app.stop(timeout_s=1)
             await asyncio.wait_for(task, 2)
+            if sched is not None:
+                sched.shutdown()
             store.close()
         return bot
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from bot import jobs
 from bot.errors import ActionFailed
-from bot.events import RoomInfo, RoomInvitation
+from bot.events import MemberLeft, RoomInfo, RoomInvitation
 from bot.store import Store
 from tests.app.harness import ADMIN, BOT, CHEN, LI, OWNER, ROOM, TOPIC, Bot, make_config, play, states
 from tests.app.wire import T0, FakeWeChat
@@ -404,3 +405,24 @@ def test_when_no_admin_is_a_friend_the_kick_request_is_made_in_the_room(tmp_path
         assert states(bot.store, 1)["kick"] == "requested_admins"
 
     play(story, config=configured(), setup=setup, db=tmp_path)
+
+
+def test_a_kick_keeps_its_confirmation_deadline_in_the_scheduler_until_the_leave_comes(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    def setup(w: FakeWeChat) -> None:
+        room_with_members(w)
+        w.leave_after_kick = False
+
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "澳门赌场上线了")
+        assert bot.wechat.kicked == [(ROOM, LI)], bot.wechat.said
+        job = f"confirm-kick:{ROOM}:{LI}"
+        assert job in bot.app.scheduler.job_ids()
+        assert bot.app.scheduler.next_run(job) == bot.clock() + timedelta(minutes=10)
+        bot.wechat.emit(MemberLeft(ROOM, LI, bot.clock(), BOT))  # the leave arrives late
+        await bot.settle()
+        assert job not in bot.app.scheduler.job_ids()
+
+    play(story, config=configured(), setup=setup, db=tmp_path, scheduler=True,
+         start=datetime.now(timezone.utc).replace(microsecond=0))
