@@ -18,6 +18,7 @@ admins are asked to remove the member).
 from __future__ import annotations
 
 import logging
+import re
 from collections import deque
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
@@ -166,8 +167,11 @@ class Lifecycle:
             inviter = ""
             if event.inviter_id and not app.rooms.is_bot(event.inviter_id):
                 inviter = await self._name(event.inviter_id, event.room_id)
+            template = rules.welcome or texts.DEFAULT_WELCOME
+            if not inviter:  # "邀请人：{inviter}。" says nothing without one
+                template = _NO_INVITER.sub("", template)
             welcome = fill(
-                rules.welcome or texts.DEFAULT_WELCOME,
+                template,
                 name=name or "新朋友",
                 inviter=inviter or "—",
                 rules=app.rules.summary(),
@@ -351,6 +355,9 @@ class Lifecycle:
             return await self.app.puppet.contact_name(contact_id, room_id) or ""
         except Exception:
             return ""
+
+
+_NO_INVITER = re.compile(r"[（(]?邀请人[：:]\s*\{inviter\}[)）]?[。，,；;]?\s*")
 
 
 def remind_at(d: DeadlineView) -> datetime:

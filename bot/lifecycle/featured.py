@@ -151,6 +151,8 @@ def app_fill(template: str, **values: object) -> str:
 async def feature_command(ctx: CommandContext) -> None:
     from bot.lifecycle import lifecycle_of
 
+    if not ctx.app.rooms.moderated(ctx.room_id):
+        return  # rooms the bot is merely in are left alone
     lc = lifecycle_of(ctx.app)
     msg = ctx.event
     assert isinstance(msg, Message)
@@ -170,6 +172,8 @@ async def feature_command(ctx: CommandContext) -> None:
 async def search_command(ctx: CommandContext) -> None:
     from bot.lifecycle import lifecycle_of
 
+    if not ctx.app.rooms.moderated(ctx.room_id):
+        return
     lc = lifecycle_of(ctx.app)
     if not ctx.args:
         await ctx.reply(texts.SEARCH_USAGE)

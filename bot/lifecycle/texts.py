@@ -9,8 +9,8 @@ from __future__ import annotations
 DEFAULT_WELCOME = "欢迎 {name} 入群！请先看看群规：\n{rules}"
 """Used when a room has nickname or introduction requirements but no welcome of its own."""
 INVITED_BY = "（邀请人：{inviter}）"
-NICKNAME_ASK = "请在 {hours} 内把群昵称改为「{format}」。"
-INTRO_ASK = "请在 {hours} 内在群里做个简短的自我介绍{template}。"
+NICKNAME_ASK = "请在 {hours}内把群昵称改为「{format}」。"
+INTRO_ASK = "请在 {hours}内在群里做个简短的自我介绍{template}。"
 INTRO_TEMPLATE = "（{template}）"
 
 NICKNAME_REMIND = "温馨提醒：请把群昵称改为「{format}」，方便大家认识你，还剩约 {left}。"

@@ -39,6 +39,9 @@ def test_a_new_member_is_welcomed_by_name_with_the_inviter_and_the_rules(tmp_pat
         assert welcome.startswith("欢迎 {rules}{__class__} 入群！邀请人：李四。")
         assert "禁止广告引流" in welcome, "the rules summary follows"
         assert bot.store.member(ROOM, NEW).inviter_id == LI
+        await bot.joins(NEW2)  # through a QR code: nobody invited them
+        [welcome] = room_lines(bot, NEW2)
+        assert welcome.startswith("欢迎 小赵 入群！请先阅读群规："), "no empty 邀请人 line"
 
     play(story, config=config(welcome=WELCOME), setup=setup, db=tmp_path)
 
@@ -57,7 +60,7 @@ def test_nickname_deadline_reminds_halfway_then_tells_the_admins_once(tmp_path: 
         await bot.joins(NEW, inviter=LI)  # 小王: no 单位
         await bot.joins(NEW2)  # 小赵
         [welcome] = room_lines(bot, NEW)
-        assert "请在 24 小时 内把群昵称改为「单位-姓名」" in welcome
+        assert "请在 24 小时内把群昵称改为「单位-姓名」" in welcome
 
         bot.wechat.names[NEW2] = "北矿院-赵工"  # fixed it in WeChat; says nothing
         await tick(bot, hours=11)
@@ -117,7 +120,7 @@ def test_introduction_deadline_counts_only_a_real_introduction(tmp_path: Path) -
         await bot.joins(NEW)
         await bot.joins(NEW2)
         [welcome] = room_lines(bot, NEW)
-        assert "请在 24 小时 内在群里做个简短的自我介绍（姓名-单位-专业方向-希望交流的问题）" in welcome
+        assert "请在 24 小时内在群里做个简短的自我介绍（姓名-单位-专业方向-希望交流的问题）" in welcome
         await bot.says(NEW, "大家好")  # too short to count
         await bot.says(NEW2, "大家好，我是赵工，北矿院选矿室，做浮选药剂，想请教含砷金矿的处理")
         assert bot.store.member(ROOM, NEW2).intro_done_at is not None
@@ -153,7 +156,7 @@ def test_per_room_settings_override_the_defaults(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.joins(NEW)
         [welcome] = room_lines(bot, NEW)
-        assert welcome.startswith("欢迎小王来到提金群") and "6 小时" in welcome
+        assert welcome.startswith("欢迎小王来到提金群") and "6 小时内" in welcome
 
     cfg = config(welcome="default {name}", rooms=(
         LifecycleRoomConfig(name_contains="提金", welcome="欢迎{name}来到提金群", nickname_pattern="单位-姓名",
