@@ -234,10 +234,10 @@ class LocalPuppet:
         try:
             for line in self._input_lines():
                 loop.call_soon_threadsafe(queue.put_nowait, line)
-        except (OSError, ValueError) as exc:  # closed or broken stdin: end the session
-            log.debug("local puppet: input ended: %s", exc)
         except RuntimeError:  # the loop is gone; nothing to tell
             return
+        except Exception as exc:  # no, closed or broken stdin: end the session
+            log.debug("local puppet: input ended: %s", exc)
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(queue.put_nowait, _EOF)
 

@@ -6,6 +6,7 @@ import asyncio
 import io
 import itertools
 import os
+import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -457,3 +458,14 @@ def test_the_operator_is_told_when_the_bots_replies_wait_for_the_rate_limit():
     s = Session()
     s.puppet.outbox_throttled(4, 57.2)
     assert "4 条消息排队" in s.output and "57" in s.output
+
+
+def test_without_any_stdin_the_session_ends_at_once(monkeypatch):
+    """``sys.stdin`` is None when a service starts the bot with fd 0 closed."""
+    monkeypatch.setattr(sys, "stdin", None)
+    puppet = LocalPuppet(stdout=io.StringIO(), pace_s=0)
+
+    async def ignore(_event):
+        return None
+
+    asyncio.run(asyncio.wait_for(puppet.run(ignore), 5))
