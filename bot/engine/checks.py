@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.engine.normalize import fold_chars, normalize
+from bot.engine.normalize import fold_chars, normalize, normalize_cached
 from bot.events import Message, MessageType, Sender
 from bot.verdicts import Evidence
 
@@ -30,10 +30,13 @@ MAX_FIELD_CHARS = 100_000
 """Text beyond this is not scanned (a 1 MB paste is judged on its first 100k characters)."""
 
 _CONTENT_EXTRA = ("title", "description", "app", "card_name")
+_PLAIN_FIELDS = frozenset({"title", "description", "app", "card_name", "url", "sender_name"})
 _LIGHT_FIELDS = frozenset({"file_name", "url"})
 """Fields folded character by character only (case, width, simplified), since
 separators in a file name or URL carry meaning (福利.apk)."""
 _WS_RE = re.compile(r"\s+")
+_REPEATING_FIELDS = frozenset({"sender_name", "app", "card_name"})
+"""Short fields that repeat from message to message: their normalisation is cached."""
 
 
 def content_of(message: Message) -> str:
@@ -48,24 +51,40 @@ def content_of(message: Message) -> str:
 
 def acrostic_of(text: str) -> str:
     """藏头: the first character of each non-empty line, for texts of 3+ lines."""
+    if text.count("\n") < 2:
+        return ""
     heads = [line.strip()[0] for line in text.splitlines() if line.strip()]
     return "".join(heads) if len(heads) >= 3 else ""
 
 
 def raw_field(message: Message, name: str) -> str:
+    if name in _PLAIN_FIELDS:
+        return getattr(message, name)
     if name == "text":
         return content_of(message)
     if name == "acrostic":
         return acrostic_of(message.text)
     if name == "file_name":
-        return message.file_name.replace("\\", "/").rsplit("/", 1)[-1]
+        return message.file_name.replace("\\", "/").rsplit("/", 1)[-1] if message.file_name else ""
     return getattr(message, name, "") or ""
 
 
 class Context:
     """Everything conditions may read about one message; computed lazily, once."""
 
-    __slots__ = ("_hits", "_links", "_norm", "_raw", "is_exempt", "message", "scan", "sender", "settings")
+    __slots__ = (
+        "_hits",
+        "_links",
+        "_norm",
+        "_raw",
+        "_regex",
+        "is_exempt",
+        "message",
+        "regexes",
+        "scan",
+        "sender",
+        "settings",
+    )
 
     def __init__(
         self,
@@ -74,6 +93,7 @@ class Context:
         settings: Settings,
         scan: Callable[[str], dict[int, Span]],
         is_exempt: bool = False,
+        regexes: Any = None,
     ) -> None:
         self.message = message
         self.sender = sender
@@ -84,6 +104,9 @@ class Context:
         self._norm: dict[str, str] = {}
         self._hits: dict[str, Hits] = {}
         self._links: list[str] | None = None
+        self.regexes = regexes
+        """The engine's RegexIndex: every pattern of a field in one RE2 set, or None."""
+        self._regex: dict[tuple[str, bool], frozenset[int] | None] = {}
 
     def raw(self, name: str) -> str:
         value = self._raw.get(name)
@@ -99,10 +122,12 @@ class Context:
         value = self._norm.get(name)
         if value is None:
             raw = self.raw(name)
-            if name == "links":
+            if not raw or name == "links":
                 value = raw
             elif name in _LIGHT_FIELDS:
                 value = _WS_RE.sub(" ", fold_chars(raw)).strip()
+            elif name in _REPEATING_FIELDS and len(raw) <= 64:
+                value = normalize_cached(raw)
             else:
                 value = normalize(raw)
             self._norm[name] = value
@@ -116,10 +141,29 @@ class Context:
             self._hits[name] = value
         return value
 
+    def regex_ids(self, name: str, raw: bool) -> frozenset[int] | None:
+        """Ids of the regex conditions on this field that can match, from one
+        pass of an RE2 set over it; None when there is no set (run each)."""
+        key = (name, raw)
+        if key in self._regex:
+            return self._regex[key]
+        ids = None
+        if self.regexes is not None:
+            text = self.raw(name) if raw else self.norm(name)
+            ids = self.regexes.match(name, raw, text)
+        self._regex[key] = ids
+        return ids
+
+    def regex_may_match(self, cond: Regex) -> bool:
+        ids = self.regex_ids(cond.field, cond.raw)
+        return ids is None or cond.cond_id in ids
+
     def links(self) -> list[str]:
         if self._links is None:
             found = [u for u in (self.message.url,) if u]
-            found += find_links(fold_chars(self.raw("text")))
+            text = self.raw("text")
+            if "." in text or ":" in text or "．" in text or "。" in text or "：" in text:
+                found += find_links(fold_chars(text))
             self._links = found
         return self._links
 
@@ -175,10 +219,15 @@ class Regex(Condition):
     raw: bool = False
     field: str = "text"
     line: int = 0
+    cond_id: int = 0
+    source: str = ""
+    """The pattern as compiled (folded into the normalised alphabet for ``regex:``)."""
 
     def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
         text = ctx.raw(self.field) if self.raw else ctx.norm(self.field)
         if not text:
+            return None
+        if not ctx.regex_may_match(self):
             return None
         m = self.compiled.search(text)
         if m is None:
@@ -186,6 +235,9 @@ class Regex(Condition):
         check = "raw_regex" if self.raw else "regex"
         where = "" if self.field == "text" else f"{self.field}: "
         return (Evidence(check, m.group(0), f"{where}/{self.pattern}/"),)
+
+    def word_ids(self) -> frozenset[int] | None:
+        return frozenset((self.cond_id,))
 
 
 @dataclass(frozen=True, eq=False)

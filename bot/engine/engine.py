@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import ahocorasick_rs
+import re2
 
 from bot.engine import checks as C
 from bot.engine.flood import FloodTracker, message_fingerprint
+from bot.engine.loader import re2_options
 from bot.engine.model import Example, FloodSpec, Rule, RuleSet
 from bot.engine.pinyin import PinyinIndex
 from bot.errors import RulesError
@@ -93,6 +95,40 @@ class WordIndex:
         return hits
 
 
+class RegexIndex:
+    """Every pattern on one field in one RE2 set: one pass tells which
+    patterns can match, and only those run again to find their span."""
+
+    def __init__(self, conds: Iterable[C.Regex]) -> None:
+        groups: dict[tuple[str, bool], list[C.Regex]] = {}
+        for cond in conds:
+            groups.setdefault((cond.field, cond.raw), []).append(cond)
+        self.sets: dict[tuple[str, bool], tuple[object, list[int]]] = {}
+        for (name, raw), items in groups.items():
+            try:
+                rset = re2.Set.SearchSet(re2_options(case_sensitive=raw))
+                for cond in items:
+                    rset.Add(cond.source or cond.pattern)
+                rset.Compile()
+            except re2.error:
+                continue  # too big for one set: each pattern runs on its own
+            self.sets[(name, raw)] = (rset, [c.cond_id for c in items])
+
+    @property
+    def fields(self) -> list[tuple[str, bool]]:
+        return list(self.sets)
+
+    def match(self, name: str, raw: bool, text: str) -> frozenset[int] | None:
+        entry = self.sets.get((name, raw))
+        if entry is None:
+            return None
+        if not text:
+            return frozenset()
+        rset, ids = entry
+        found = rset.Match(text)  # type: ignore[attr-defined]
+        return frozenset(ids[i] for i in found) if found else frozenset()
+
+
 @dataclass
 class RoomView:
     """The rules as one room sees them, after its overrides."""
@@ -132,6 +168,14 @@ class Engine:
             for cond in room.add_words.values():
                 word_conds.extend(c for c in C.walk(cond) if isinstance(c, C.Words))
         self.index = WordIndex(word_conds)
+        regex_conds = [
+            c
+            for rule in rules.rules
+            if rule.when is not None
+            for c in C.walk(rule.when)
+            if isinstance(c, C.Regex)
+        ]
+        self.regexes = RegexIndex(regex_conds)
         self.pinyin = PinyinIndex(word_conds)
         self._compiled: list[_Compiled] = []
         self._by_word: dict[int, list[int]] = {}
@@ -157,6 +201,12 @@ class Engine:
                     if isinstance(c, C.Words):
                         self._added_word_rules.setdefault(c.cond_id, []).append(name_index[rname])
         self._fields = sorted({c.field for c in word_conds}, key=lambda f: f != "text")
+        self._regex_fields = sorted({(c.field, c.raw) for c in regex_conds})
+        # rules to try anyway when a field's patterns could not share one RE2 set
+        self._regex_rules: dict[tuple[str, bool], set[int]] = {}
+        for c in regex_conds:
+            if (c.field, c.raw) not in self.regexes.sets:
+                self._regex_rules.setdefault((c.field, c.raw), set()).update(self._by_word.get(c.cond_id, ()))
         specs = [r.flood for r in rules.rules if r.flood is not None]
         specs += [s for room in rules.rooms for s in room.flood.values()]
         self._horizon = max([s.horizon for s in specs], default=0.0)
@@ -205,7 +255,7 @@ class Engine:
         settings = self.rules.settings
         if sender.is_exempt or message.sender_id in settings.exempt or message.sender_id in view.exempt:
             return []
-        ctx = C.Context(message, sender, settings, self.index.scan)
+        ctx = C.Context(message, sender, settings, self.index.scan, regexes=self.regexes)
         candidates: set[int] = set(self._always)
         for name in self._fields:
             hits = ctx.hits(name)
@@ -220,6 +270,15 @@ class Engine:
                 added = self._added_word_rules.get(cid)
                 if added:
                     candidates.update(added)
+        for name, raw in self._regex_fields:
+            ids = ctx.regex_ids(name, raw)
+            if ids is None:
+                candidates.update(self._regex_rules.get((name, raw), ()))
+                continue
+            for cid in ids:
+                rules = self._by_word.get(cid)
+                if rules:
+                    candidates.update(rules)
         out: list[Violation] = []
         for i in sorted(candidates):
             v = self._judge(self._compiled[i], ctx, view)

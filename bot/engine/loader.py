@@ -730,7 +730,7 @@ class _Loader:
             raise self.err(f"bad regular expression {pattern!r}: {_re2_reason(exc)}", line, key) from None
         except (TypeError, ValueError) as exc:
             raise self.err(f"bad regular expression {pattern!r}: {exc}", line, key) from None
-        return C.Regex(pattern, compiled, raw, field, line)
+        return C.Regex(pattern, compiled, raw, field, line, cond_id=self.new_id(), source=source)
 
     def domain(self, value: Any, line: int, key: str, *, qr_only: bool) -> C.Domain:
         if isinstance(value, (list, str)):
