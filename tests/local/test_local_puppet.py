@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import io
 import itertools
 import os
@@ -469,3 +470,23 @@ def test_without_any_stdin_the_session_ends_at_once(monkeypatch):
         return None
 
     asyncio.run(asyncio.wait_for(puppet.run(ignore), 5))
+
+
+def _public_calls(cls: type) -> dict[str, list[str]]:
+    return {
+        name: [p.name for p in inspect.signature(fn).parameters.values() if p.kind is not p.KEYWORD_ONLY]
+        for name, fn in inspect.getmembers(cls, inspect.isfunction)
+        if not name.startswith("_")
+    }
+
+
+def test_the_local_puppet_offers_every_call_of_the_puppet_port():
+    from bot.puppet.outbox import Outbox
+    from bot.puppet.port import ChatPort, Puppet
+
+    local, outbox = _public_calls(LocalPuppet), _public_calls(Outbox)
+    for name, params in _public_calls(Puppet).items():
+        assert local.get(name) == params, name
+    for name, params in _public_calls(ChatPort).items():
+        assert outbox.get(name) == params, name
+    assert isinstance(LocalPuppet.bot_id, property) and isinstance(Outbox.bot_id, property)
