@@ -486,13 +486,18 @@ class App:
     async def scan_rooms(self, at: datetime | None = None) -> None:
         """Read the room list: rooms the bot was added to without an event are noticed here."""
         at = at or self.clock()
-        for info in await self.puppet.rooms():
+        listed = await self.puppet.rooms()
+        for info in listed:
             try:
                 await self._learn_room(info, at)
             except StoreUnavailable:
                 raise
             except Exception:
                 log.exception("room %s: scan failed", info.id)
+        if listed:  # rooms the bot is no longer in (removed, dissolved): stop looking at them
+            for gone in set(self.rooms.info) - {i.id for i in listed}:
+                log.info("room %s (%s) is no longer in the bot's room list", gone, self.rooms.topic(gone))
+                self.rooms.info.pop(gone, None)
 
     async def reconcile_members(self, at: datetime | None = None) -> None:
         """Compare each moderated room's live member list with the store."""

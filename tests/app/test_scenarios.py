@@ -426,3 +426,32 @@ def test_a_kick_keeps_its_confirmation_deadline_in_the_scheduler_until_the_leave
 
     play(story, config=configured(), setup=setup, db=tmp_path, scheduler=True,
          start=datetime.now(timezone.utc).replace(microsecond=0))
+
+
+def test_a_mute_survives_a_restart_and_its_end_is_still_announced(tmp_path: Path) -> None:
+    async def before(bot: Bot) -> None:
+        await bot.says(LI, "加微信 abc123")
+        bot.clock.advance(minutes=10)
+        await bot.says(LI, "加微信 abc123!")
+        assert "禁言至" in bot.wechat.room_said(ROOM)[-1].text
+
+    async def after(bot: Bot) -> None:  # a new process on the same database, 20 minutes later
+        bot.clock.advance(minutes=20)
+        await bot.says(LI, "重启后我还能说话吗", msg_id="after-restart-1")
+        assert "禁言期至" in bot.wechat.private_to(LI)[-1].text, "still muted after the restart"
+        assert await jobs.expire_mutes(bot.app, bot.clock.advance(hours=24)) == 1
+        assert "禁言已到期" in bot.wechat.private_to(LI)[-1].text
+
+    play(before, config=configured(), setup=room_with_members, db=tmp_path)
+    play(after, config=configured(), setup=room_with_members, db=tmp_path, start=T0 + timedelta(minutes=10))
+
+
+def test_a_room_the_bot_left_is_dropped_at_the_next_scan(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        bot.wechat.add_room("r-other@chatroom", "另一个群", OWNER, [OWNER])
+        await jobs.reconcile(bot.app, bot.clock())
+        del bot.wechat.rooms_["r-other@chatroom"]
+        await jobs.reconcile(bot.app, bot.clock())
+        assert set(bot.app.rooms.info) == {ROOM}
+
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
