@@ -135,3 +135,63 @@ def test_grpc_the_review_flow_kick_awaits_then_approved(tmp_path: Path) -> None:
         await live.until(lambda: any("已同意案件 1" in t for t in live.sent_to(ADMIN)))
 
     scenario(tmp_path, story, review=True)
+
+
+ZHOU, ZHENG = "wxid_zhou", "wxid_zheng"
+
+# (id, sender, text, in the room?, @mentions, conversation that hears it, what it hears)
+EVERY_COMMAND = [
+    ("help", LI, "#帮助", True, [], LI, "#群规 查看群规"),
+    ("rules", LI, "#群规", True, [], ROOM, "本群群规要点"),
+    ("warn", OWNER, "#警告 @吴八\u2005发广告", True, [WU], ROOM, "请注意：发广告（案件号 1）"),
+    ("mute", OWNER, "#禁言 @吴八\u2005 1h 刷屏", True, [WU], ROOM, "禁言至"),
+    ("unmute", OWNER, "#解禁 @吴八\u2005", True, [WU], ROOM, "管理员已解除你的禁言"),
+    ("strikes", OWNER, "#记录 @吴八\u2005", True, [WU], OWNER, "违规 2 次"),
+    ("exempt", OWNER, "#exempt @李四\u2005", True, [LI], OWNER, "设为本群信任成员"),
+    ("unexempt", OWNER, "#取消豁免 @李四\u2005", True, [LI], OWNER, "取消 李四 的信任成员身份"),
+    ("kick", OWNER, "#踢 @周九\u2005 刷屏", True, [ZHOU], ROOM, "周九 因违反群规（刷屏）已被移出群聊"),
+    ("ban", OWNER, "#拉黑 @郑十\u2005 诈骗", True, [ZHENG], ROOM, "郑十 因违反群规（诈骗）已被移出群聊"),
+    ("unban", OWNER, f"解除拉黑 {ZHENG}", False, [], OWNER, "移出黑名单"),
+    ("appeal", WU, "申诉 1 我没发广告", False, [], OWNER, "对案件 1 提出申诉"),
+    ("reject", OWNER, "驳回 1 截图为证", False, [], WU, "未获通过：截图为证"),
+    ("pardon", OWNER, "撤销 2 误判", False, [], WU, "案件 2 已由管理员撤销"),
+    ("dry-run-on", OWNER, "#试运行 开", True, [], ROOM, "本群已切换为试运行"),
+    ("dry-run-off", OWNER, "#dryrun off", True, [], ROOM, "本群已恢复正式运行"),
+    ("reload", OWNER, "#重载规则", True, [], OWNER, "规则已重新加载，共 4 条规则"),
+    ("stats", OWNER, "#统计", True, [], OWNER, "今日统计"),
+    ("report", LI, "#举报 @吴八\u2005 私下拉人赌博", True, [WU], OWNER, "【举报】"),
+    ("unknown", OWNER, "#开会", True, [], OWNER, "没有“开会”这个命令"),
+    ("malformed", OWNER, "#禁言", True, [], OWNER, "用法：#禁言"),
+]
+
+
+def test_grpc_every_command_in_one_session(tmp_path: Path) -> None:
+    async def story(live: Live) -> None:
+        svc = live.service
+        svc.add_contact(ZHOU, "周九")
+        svc.add_contact(ZHENG, "郑十")
+        svc.join(ROOM, [ZHOU, ZHENG], inviter=OWNER)
+        await live.quiet()
+        for step, sender, text, in_room, mentions, conversation, heard in EVERY_COMMAND:
+            before = len(live.sent_to(conversation))
+            if in_room:
+                svc.say(sender, text, room=ROOM, mentions=mentions)
+            else:
+                svc.say(sender, text)
+
+            def came(conversation: str = conversation, before: int = before, heard: str = heard) -> bool:
+                return any(heard in t for t in live.sent_to(conversation)[before:])
+
+            try:
+                await live.until(came)
+            except AssertionError as exc:
+                raise AssertionError(f"step {step}: {conversation} did not hear {heard!r}") from exc
+        await live.quiet()
+        assert svc.kicks == [(ROOM, ZHOU), (ROOM, ZHENG)]
+        assert live.store.is_blacklisted(ZHENG, ROOM) is None, "unbanned"
+        assert live.store.case(2).case.state == "pardoned"
+        commands = {a.command for a in live.store.audit_log(limit=200)}
+        assert {"warn", "mute", "unmute", "strikes", "exempt", "unexempt", "kick", "ban", "unban", "appeal",
+                "appeal_rejected", "pardon", "dry_run", "reload", "stats", "report"} <= commands
+
+    scenario(tmp_path, story)
