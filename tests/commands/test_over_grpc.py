@@ -195,3 +195,24 @@ def test_grpc_every_command_in_one_session(tmp_path: Path) -> None:
                 "appeal_rejected", "pardon", "dry_run", "reload", "stats", "report"} <= commands
 
     scenario(tmp_path, story)
+
+
+def test_grpc_a_broken_rules_file_keeps_the_old_rules_and_the_admin_gets_the_line(tmp_path: Path) -> None:
+    import shutil
+
+    from bot import jobs
+    from tests.commands.test_reload import broken
+
+    async def story(live: Live) -> None:
+        path = tmp_path / "rules.yaml"
+        shutil.copyfile(RULES, path)
+        live.app.rules.path = path
+        assert await live.app.rules.reload() is None
+        text, line = broken(path.read_text(encoding="utf-8"))
+        path.write_text(text, encoding="utf-8")
+        await jobs.reload_rules(live.app, live.app.clock())
+        await live.until(lambda: any(f"rules.yaml:{line}" in t for t in live.sent_to(ADMIN)))
+        live.service.say(LI, "有需要的加微信 abc123", room=ROOM)
+        await live.until(lambda: any("请尽快撤回" in t for t in live.sent_to(LI)))
+
+    scenario(tmp_path, story)
