@@ -17,6 +17,7 @@ admins are asked to remove the member).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections import deque
@@ -64,6 +65,16 @@ def hours_zh(d: timedelta) -> str:
 
 
 @dataclass(frozen=True)
+class Newcomer:
+    contact_id: str
+    name: str
+    inviter: str
+    """The inviter's display name ("" when unknown)."""
+    asks: tuple[str, ...]
+    """What the welcome asks of them (nickname, introduction)."""
+
+
+@dataclass(frozen=True)
 class Step:
     """What a deadline check did: ``done`` | ``reminded`` | ``expired`` | ``cancelled`` | ``waiting``."""
 
@@ -81,6 +92,8 @@ class Lifecycle:
         """The last messages of each room, to find the original of a quoted ``#精华``."""
         self.open: set[tuple[str, str, str]] = set()
         """(room, contact, kind) of deadlines still running: checked on each of their messages."""
+        self.welcomes: dict[str, list[Newcomer]] = {}
+        """Newcomers waiting for their (merged) welcome, per room."""
         self._loaded = False
 
     # --- settings -------------------------------------------------------------------
@@ -167,20 +180,45 @@ class Lifecycle:
             inviter = ""
             if event.inviter_id and not app.rooms.is_bot(event.inviter_id):
                 inviter = await self._name(event.inviter_id, event.room_id)
-            template = rules.welcome or texts.DEFAULT_WELCOME
-            if not inviter:  # "邀请人：{inviter}。" says nothing without one
-                template = _NO_INVITER.sub("", template)
-            welcome = fill(
-                template,
-                name=name or "新朋友",
-                inviter=inviter or "—",
-                rules=app.rules.summary(),
-                topic=app.rooms.topic(event.room_id),
-            )
-            if inviter and not rules.welcome:
-                welcome = welcome.replace("入群！", "入群！" + fill(texts.INVITED_BY, inviter=inviter), 1)
-            self.say_room(event.room_id, "\n".join([welcome, *asks]), [event.contact_id], now=event.at)
+            newcomer = Newcomer(event.contact_id, name or "新朋友", inviter, tuple(asks))
+            window = app.config.lifecycle.welcome_merge_s
+            if window <= 0:
+                self.say_room(event.room_id, self.welcome_text(event.room_id, rules, [newcomer]),
+                              [event.contact_id], now=event.at)
+            else:
+                batch = self.welcomes.get(event.room_id)
+                if batch is None:
+                    batch = self.welcomes[event.room_id] = []
+                    app.spawn(self._welcome_later(event.room_id, window), name=f"welcome-{event.room_id}")
+                batch.append(newcomer)
         await self.check_cap(event.room_id, event.at)
+
+    def welcome_text(self, room_id: str, rules: RoomRules, newcomers: Sequence[Newcomer]) -> str:
+        """One welcome for one or more newcomers: their names, the inviter(s), the rules, what to do."""
+        inviters = list(dict.fromkeys(n.inviter for n in newcomers if n.inviter))
+        template = rules.welcome or texts.DEFAULT_WELCOME
+        if not inviters:  # "邀请人：{inviter}。" says nothing without one
+            template = _NO_INVITER.sub("", template)
+        inviter = "、".join(inviters)
+        welcome = fill(
+            template,
+            name="、".join(n.name for n in newcomers),
+            inviter=inviter,
+            rules=self.app.rules.summary(),
+            topic=self.app.rooms.topic(room_id),
+        )
+        if inviter and not rules.welcome:
+            welcome = welcome.replace("入群！", "入群！" + fill(texts.INVITED_BY, inviter=inviter), 1)
+        asks = list(dict.fromkeys(a for n in newcomers for a in n.asks))
+        return "\n".join([welcome, *asks])
+
+    async def _welcome_later(self, room_id: str, window: float) -> None:
+        """Joins that come close together (a QR code passed around) get one welcome."""
+        await asyncio.sleep(window)
+        newcomers = self.welcomes.pop(room_id, [])
+        if newcomers:
+            text = self.welcome_text(room_id, self.rules_for(room_id), newcomers)
+            self.say_room(room_id, text, [n.contact_id for n in newcomers], now=self.app.clock())
 
     async def on_leave(self, event: MemberLeft) -> None:
         for kind in (NICKNAME, INTRO):

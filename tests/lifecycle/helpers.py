@@ -20,7 +20,8 @@ __all__ = ["ADMIN", "BOT", "CHEN", "LI", "NEW", "NEW2", "OWNER", "ROOM", "T0", "
 def config(*, schedule: dict | None = None, **lifecycle: object) -> Config:
     base = make_config(rooms=(RoomSelector(id=ROOM),))
     sched = {"quiet_hours": "", **(schedule or {})}
-    return replace(base, lifecycle=LifecycleConfig(**lifecycle), schedule=ScheduleConfig(**sched))  # type: ignore[arg-type]
+    lc = {"welcome_merge_s": 0.0, **lifecycle}  # welcomed at once unless a test merges them
+    return replace(base, lifecycle=LifecycleConfig(**lc), schedule=ScheduleConfig(**sched))  # type: ignore[arg-type]
 
 
 def room(wechat: FakeWeChat, *, bot_is_owner: bool = True) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
+from bot.events import MemberJoined
 from bot.lifecycle import lifecycle_of
 from bot.lifecycle.jobs import lifecycle_tick
 from tests.app.harness import Bot, play
@@ -187,4 +187,19 @@ def test_members_and_their_messages_still_work_without_lifecycle_settings(tmp_pa
          db=tmp_path)
 
 
-_ = timedelta
+
+
+def test_a_burst_of_joins_gets_one_welcome(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        for who in (NEW, NEW2, "wxid_new_qian"):
+            info = bot.wechat.rooms_[ROOM]
+            bot.wechat.rooms_[ROOM] = replace(info, member_ids=(*info.member_ids, who))
+            bot.wechat.emit(MemberJoined(ROOM, who, bot.clock(), inviter_id=LI))
+        await bot.settle()  # the merge window (0.2 s here) passes
+        [welcome] = bot.wechat.room_said(ROOM)
+        assert welcome.mentions == (NEW, NEW2, "wxid_new_qian")
+        assert welcome.text.startswith("欢迎 小王、小赵、新朋友 入群！邀请人：李四。")
+        assert welcome.text.count("请在 24 小时内把群昵称改为") == 1
+
+    cfg = config(welcome=WELCOME, welcome_merge_s=0.2, nickname_pattern="单位-姓名")
+    play(story, config=cfg, setup=room, db=tmp_path)
