@@ -192,3 +192,37 @@ def test_helper_bots_from_the_config_are_never_punished(tmp_path, capsys, monkey
     assert main(["--config", str(config), "replay", str(path), "--json"]) == 0
     (decision,) = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert decision["actions"] == []
+
+
+def test_progress_bar_draws_on_a_terminal_and_clears_before_output():
+    from bot.cli.replay_cmd import _Progress
+
+    stream = io.StringIO()
+    bar = _Progress(stream, total=1_000_000, enabled=True)
+    bar.advance(500_000)
+    bar.tick()
+    assert "50%" in stream.getvalue() and stream.getvalue().startswith("\r")
+    bar.clear()
+    assert stream.getvalue().endswith("\r\033[K")
+
+
+@pytest.mark.parametrize(
+    ("total", "enabled"),
+    [pytest.param(1_000, True, id="short-transcript"), pytest.param(10**7, False, id="not-a-tty")],
+)
+def test_no_progress_bar_for_short_transcripts_or_without_a_terminal(total, enabled):
+    from bot.cli.replay_cmd import _Progress
+
+    stream = io.StringIO()
+    bar = _Progress(stream, total=total, enabled=enabled)
+    bar.advance(total)
+    bar.tick()
+    bar.done()
+    assert stream.getvalue() == ""
+
+
+def test_all_shows_every_line_in_the_table(tmp_path, capsys):
+    path = write(tmp_path, [event(0, "wxid_li", "早上好", name="紫金-王工"), event(9, "wxid_x", type="join")])
+    assert main(["replay", str(path), "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "紫金-王工" in out and "[入群]" in out
