@@ -194,7 +194,7 @@ class App:
         except asyncio.CancelledError:
             raise
         except StoreUnavailable as exc:
-            await self._store_down(exc)
+            self._store_down(exc)
         except Exception:
             log.exception("background task %s failed", name or coro)
         return None
@@ -206,7 +206,7 @@ class App:
         try:
             await self._dispatch(event)
         except StoreUnavailable as exc:
-            await self._store_down(exc)
+            self._store_down(exc)
         except Exception:
             log.exception("event %r failed; carrying on", type(event).__name__)
 
@@ -595,8 +595,7 @@ class App:
         try:
             return fn()
         except StoreUnavailable as exc:
-            log.warning("store read failed: %s", exc)
-            self._on_outage(self.store.outage or Outage(self.clock(), str(exc), ""))
+            self._store_down(exc)
             return default
 
     def _on_outage(self, outage: Outage | None) -> None:
@@ -610,7 +609,7 @@ class App:
         except RuntimeError:  # no running loop (start-up): the log says it
             log.error("store: %s", text)
 
-    async def _store_down(self, exc: Exception) -> None:
+    def _store_down(self, exc: Exception) -> None:
         log.error("store unavailable: %s", exc)
         self._on_outage(self.store.outage or Outage(self.clock(), str(exc), ""))
 
