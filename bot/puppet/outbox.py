@@ -471,7 +471,9 @@ class Outbox:
                     if text not in item.parts:
                         item.parts.append(text)
                     item.deliveries.append(delivery)
-                    item.urgent = item.urgent or urgent
+                    if urgent:  # an urgent part does not wait for more merges
+                        item.urgent = True
+                        item.ready_at = min(item.ready_at, self.clock.monotonic())
                     self.merged_count += 1
                     self._wakeup.set()
                     return delivery

@@ -221,6 +221,18 @@ def test_urgent_messages_overtake_other_conversations_but_not_their_own(clock, w
     run(scenario)
 
 
+def test_an_urgent_message_merged_into_a_waiting_one_takes_it_along_at_once(clock, wire):
+    async def scenario():
+        outbox = Outbox(wire, merge_window_s=3, clock=clock)
+        normal = outbox.say_private("wxid_admin", "日报")
+        await clock.advance(1)
+        urgent = outbox.say_private("wxid_admin", "请处理案件 7", urgent=True)
+        await drain(clock, outbox, [normal, urgent])
+        assert [(s.at, s.text) for s in wire.sent] == [(1, "日报\n请处理案件 7")]
+
+    run(scenario)
+
+
 def test_urgent_messages_skip_the_merge_wait(clock, wire):
     async def scenario():
         outbox = Outbox(wire, merge_window_s=3, clock=clock)
