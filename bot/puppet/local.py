@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import io
 import logging
 import os
 import re
@@ -442,11 +443,30 @@ class LocalPuppet:
         except OSError as exc:
             self._line(self._style.info(f"读不了图片 / cannot read {str(path)!r}: {exc.strerror or exc}"))
             return []
+        return await self._image(contact, data, path.name, str(path))
+
+    async def _cmd_qr(self, args: str) -> list[Event]:
+        """A QR-code image made on the spot, for trying the QR rules without a file."""
+        name, payload = split_name(args)
+        if not name or not payload:
+            return self._usage("/qr 名字 二维码内容，例如 /qr 小李 https://u.wechat.com/AbC123")
+        contact = self._member(name, create=True)
+        if contact is None:
+            return []
+        try:
+            data = await asyncio.to_thread(qr_png, payload)
+        except Exception as exc:  # zxing refuses some payloads (too long)
+            self._line(self._style.info(f"生成不了二维码 / cannot make a QR code: {exc}"))
+            return []
+        return await self._image(contact, data, "qrcode.png", "")
+
+    async def _image(self, contact: str, data: bytes, file_name: str, media_key: str) -> list[Event]:
+        """An image message, with its QR codes decoded as the adapter does."""
         payloads = await asyncio.to_thread(decode_qr, data)
         found = "、".join(payloads) if payloads else "无 / none"
-        self._line(self._style.info(f"（{self._names[contact]} 发了图片 {path.name}；图中二维码 / QR: {found}）"))
-        return [self._message(contact, type=MessageType.IMAGE, file_name=path.name,
-                              media_key=str(path), qr_payloads=payloads)]
+        self._line(self._style.info(f"（{self._names[contact]} 发了图片 {file_name}；图中二维码 / QR: {found}）"))
+        return [self._message(contact, type=MessageType.IMAGE, file_name=file_name,
+                              media_key=media_key, qr_payloads=payloads)]
 
     def _usage(self, usage: str) -> list[Event]:
         self._line(self._style.info(f"用法 / usage: {usage}"))
@@ -595,7 +615,7 @@ class LocalPuppet:
         self._line(f"  {s.bot('小王: 大家好，我是新来的')}")
         self._line(f"  {s.bot('小李: ' + EXAMPLE_AD)}    ← 一条广告 / an ad: the bot warns 小李")
         self._line(f"机器人「{self.bot_name}」是群主，可以移人。命令 / commands: "
-                   "/join /leave /image /url /admin /pm /repeat /recall /help /quit")
+                   "/join /leave /image /qr /url /admin /pm /repeat /recall /help /quit")
         self._line(s.info("机器人的回复会显示在下方；私聊显示为 [私聊→名字] / the bot's replies appear below"))
 
     def _block(self, head: str, text: str) -> None:
@@ -609,6 +629,18 @@ class LocalPuppet:
             self._out.flush()
         except (OSError, ValueError):  # a closed terminal must not stop moderation
             pass
+
+
+def qr_png(payload: str) -> bytes:
+    """A PNG image of a QR code holding ``payload``."""
+    import zxingcpp
+    from PIL import Image
+
+    bitmap = memoryview(zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode).to_image(scale=6))
+    height, width = bitmap.shape[0], bitmap.shape[1]
+    buf = io.BytesIO()
+    Image.frombytes("L", (width, height), bytes(bitmap)).save(buf, "PNG")
+    return buf.getvalue()
 
 
 def _isatty(stream: object) -> bool:

@@ -16,6 +16,7 @@ HELP = """\
   /join 名字 [邀请人]        有人入群（可写邀请人）                    a member joins (invited by someone)
   /leave 名字                有人退群                                  a member leaves
   /image [名字] 图片路径      发图片（识别其中的二维码；不写名字则为上一位发言人）  send an image (its QR code is read)
+  /qr 名字 内容               发一张二维码图片（内容如 weixin://…）       send a QR-code image made from the text
   /url 名字 网址 标题         分享链接卡片                              share a link card
   /admin 名字                设为群管理员                              make a member a room admin
   /owner [名字]              把群主转给他（不写名字则还给机器人）       transfer ownership (no name: back to the bot)
@@ -50,10 +51,10 @@ class Unreadable:
 
 Line = Say | Command | Unreadable | None
 
-COMMANDS = frozenset(
-    {"join", "leave", "image", "url", "admin", "owner", "stranger", "pm", "repeat", "recall", "topic", "members",
-     "help", "quit"}
-)
+COMMANDS = frozenset({
+    "join", "leave", "image", "qr", "url", "admin", "owner", "stranger", "pm", "repeat", "recall", "topic",
+    "members", "help", "quit",
+})
 ALIASES = {"exit": "quit", "q": "quit", "h": "help", "?": "help", "img": "image", "link": "url", "flood": "repeat"}
 MAX_REPEAT = 50
 

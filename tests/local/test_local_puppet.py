@@ -490,3 +490,11 @@ def test_the_local_puppet_offers_every_call_of_the_puppet_port():
     for name, params in _public_calls(ChatPort).items():
         assert outbox.get(name) == params, name
     assert isinstance(LocalPuppet.bot_id, property) and isinstance(Outbox.bot_id, property)
+
+
+def test_qr_makes_an_image_whose_code_the_bot_reads():
+    s = Session("/qr 小李 weixin://dl/business/?t=Ab12", "/qr 小李").run()
+    (image,) = s.of(Message)
+    assert (image.type, image.sender_id, image.qr_payloads) == (
+        MessageType.IMAGE, "local-小李", ("weixin://dl/business/?t=Ab12",))
+    assert "用法 / usage: /qr" in s.output
