@@ -456,6 +456,8 @@ class App:
         await self.puppet.accept_invitation(event.invitation_id)
         log.info("accepted the invitation to %r from %s", event.room_topic, event.inviter_id)
         self.spawn(self.scan_rooms(event.at), name="scan-after-invite")
+        if not any(sel.name_contains and sel.name_contains in event.room_topic for sel in self.config.bot.rooms):
+            self.spawn(self._tell_quietly(event.inviter_id, texts.fill(texts.INVITE_ACCEPTED, topic=event.room_topic)))
 
     async def notice_room(self, room_id: str, at: datetime, *, topic: str = "") -> RoomInfo:
         """A room the bot is in but did not know: read it, remember it, and seed its members."""
@@ -613,6 +615,13 @@ class App:
         log.error("store unavailable: %s", exc)
         self._on_outage(self.store.outage or Outage(self.clock(), str(exc), ""))
 
+    async def _tell_quietly(self, contact_id: str, text: str) -> None:
+        """A private note that may go unsent (not a friend): nothing else depends on it."""
+        try:
+            await self.executor.say_private(contact_id, text)
+        except Exception as exc:
+            log.info("note to %s not sent: %s", contact_id, exc)
+
     async def _tell_all_admins(self, text: str) -> None:
         """Global admins, or else the admins of the first moderated room."""
         rooms = self.rooms.moderated_ids()
@@ -672,6 +681,8 @@ def _register_builtin_commands(registry: CommandRegistry) -> None:
     async def enable(ctx: CommandContext) -> None:
         if not await ctx.app.enable_room(ctx.room_id, ctx.sender_id, ctx.at):
             await ctx.reply(texts.ENABLED_ALREADY)
+        if ctx.app.rooms.bot_can_kick(ctx.room_id) is False:
+            await ctx.app._tell_quietly(ctx.sender_id, texts.NO_KICK_RIGHTS)
 
     async def disable(ctx: CommandContext) -> None:
         if await ctx.app.disable_room(ctx.room_id, ctx.sender_id, ctx.at):

@@ -36,11 +36,15 @@ def test_an_admin_invites_the_bot_and_enables_the_room(tmp_path: Path) -> None:
         assert bot.wechat.accepted == ["inv-1"]
         assert ROOM in bot.app.rooms.info
         await bot.says(LI, "加微信领资料")
-        assert bot.wechat.said == [], "a room the bot is merely in is left alone"
+        assert bot.wechat.room_said(ROOM) == [] and bot.wechat.private_to(LI) == [], (
+            "a room the bot is merely in is left alone"
+        )
 
+        assert "发送 #启用" in bot.wechat.private_to(ADMIN)[-1].text, "the inviter learns how to switch it on"
         await bot.says(OWNER, "#启用")
         intro = bot.wechat.room_said(ROOM)[-1].text
         assert "大家好，我是群管机器人" in intro and "申诉" in intro
+        assert "还不是本群的群主或管理员" in bot.wechat.private_to(OWNER)[-1].text
         assert bot.store.room(ROOM).moderated
 
         await bot.says(LI, "加微信领资料")
