@@ -13,22 +13,19 @@ Different members never flood together: every count is per member.
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from bot.engine.model import FloodSpec
 from bot.events import MEDIA_TYPES, Message, MessageType
 from bot.verdicts import Evidence
 
-MAX_ENTRIES = 256
-"""Per member and room: enough for any threshold an admin would set."""
+MAX_ENTRIES = 512
+"""Per member, across rooms: enough for any threshold an admin would set."""
 EVICT_PER_MESSAGE = 8
 """Idle members forgotten per observed message (amortised clean-up)."""
 
 _CARD_TYPES = frozenset({MessageType.URL, MessageType.MINI_PROGRAM, MessageType.CONTACT_CARD})
-
-Entry = tuple[float, bool, str]
-"""(at, counts toward a burst, fingerprint); an album's 2nd..nth picture does not count."""
 
 
 def message_fingerprint(message: Message, normalised_text: str) -> str:
@@ -46,66 +43,67 @@ def message_fingerprint(message: Message, normalised_text: str) -> str:
     return fingerprint(normalised_text)
 
 
-class _Member:
-    __slots__ = ("entries", "last_media_at")
-
-    def __init__(self) -> None:
-        self.entries: deque[Entry] = deque(maxlen=MAX_ENTRIES)
-        self.last_media_at: float = float("-inf")
+UNIT = 1
+"""Entry flag: counts toward a burst (not the 2nd..nth picture of an album)."""
+MEDIA = 2
+"""Entry flag: a picture, video or file."""
+STRIDE = 4
+"""A member's history is one flat list: at, fingerprint hash, flags, room number, at, ..."""
 
 
 def _check(
-    spec: FloodSpec,
-    at: float,
-    unit: bool,
-    fp: str,
-    room_id: str,
-    entries: deque[Entry],
-    cross: deque[tuple[float, str, str]] | None,
+    spec: FloodSpec, at: float, unit: bool, fp: int, room: int, history: list, shown: str, long_enough: bool
 ) -> tuple[Evidence, ...] | None:
     found: list[Evidence] = []
+    last = len(history) - STRIDE
     if spec.burst is not None and unit:
         n, secs = spec.burst
         since = at - secs
         count = 1
-        for e_at, e_unit, _fp in reversed(entries):
-            if e_at <= since:
+        for i in range(last, -1, -STRIDE):
+            if history[i] <= since:
                 break
-            count += e_unit
+            if history[i + 3] == room:
+                count += history[i + 2] & UNIT
         if count > n:
             found.append(Evidence("flood.burst", "", f"{secs:g} 秒内第 {count} 条消息（上限 {n} 条）"))
     if spec.repeat is not None and fp:
         copies, secs = spec.repeat
         since = at - secs
         count = 1
-        for e_at, _unit, e_fp in reversed(entries):
-            if e_at <= since:
+        for i in range(last, -1, -STRIDE):
+            if history[i] <= since:
                 break
-            count += e_fp == fp
+            if history[i + 1] == fp and history[i + 3] == room:
+                count += 1
         if count >= copies:
-            found.append(Evidence("flood.repeat", fp[:60], f"{secs:g} 秒内第 {count} 次发送相同内容"))
-    if spec.cross_room is not None and cross and len(fp) >= spec.min_length:
+            found.append(Evidence("flood.repeat", shown, f"{secs:g} 秒内第 {count} 次发送相同内容"))
+    if spec.cross_room is not None and fp and long_enough:
         rooms_needed, secs = spec.cross_room
         since = at - secs
-        rooms = {room_id}
-        for c_at, c_fp, c_room in reversed(cross):
-            if c_at <= since:
+        rooms = {room}
+        for i in range(last, -1, -STRIDE):
+            if history[i] <= since:
                 break
-            if c_fp == fp:
-                rooms.add(c_room)
+            if history[i + 1] == fp:
+                rooms.add(history[i + 3])
         if len(rooms) >= rooms_needed:
             found.append(
-                Evidence("flood.cross_room", fp[:60], f"{secs:g} 秒内把相同内容发到 {len(rooms)} 个群")
+                Evidence("flood.cross_room", shown, f"{secs:g} 秒内把相同内容发到 {len(rooms)} 个群")
             )
     return tuple(found) or None
 
 
 class FloodTracker:
-    """Recent messages per member; bounded by time and by count."""
+    """Recent messages per member (in every room), bounded by time and by count.
+
+    One ordered dict entry per member active within the longest window, its
+    history one flat list of numbers: about 300 bytes for a member who said
+    one thing, so 100 rooms x 500 members all talking stay around 15 MB."""
 
     def __init__(self) -> None:
-        self._members: OrderedDict[tuple[str, str], _Member] = OrderedDict()
-        self._cross: OrderedDict[str, deque[tuple[float, str, str]]] = OrderedDict()
+        self._members: OrderedDict[str, list] = OrderedDict()
+        self._rooms: dict[str, int] = {}
 
     def __len__(self) -> int:
         return len(self._members)
@@ -122,50 +120,51 @@ class FloodTracker:
         """Check ``message`` against each spec, then (with ``record``) remember it.
         Returns one result per spec: evidence when that threshold is crossed."""
         at = message.at.timestamp()
-        key = (message.room_id, message.sender_id)
-        member = self._members.get(key)
-        if member is None:
-            member = _Member()
-        entries = member.entries
+        sender = message.sender_id
+        room = self._rooms.get(message.room_id)
+        if room is None:
+            room = len(self._rooms)
+            if record:
+                self._rooms[message.room_id] = room
+        history = self._members.get(sender)
+        if history is None:
+            history = []
         cutoff = at - horizon
-        while entries and entries[0][0] <= cutoff:
-            entries.popleft()
+        if history and history[0] <= cutoff:
+            i = STRIDE
+            while i < len(history) and history[i] <= cutoff:
+                i += STRIDE
+            del history[:i]
         is_media = message.type in MEDIA_TYPES
         unit = True
         if is_media:
             album = max((s.album_seconds for s in specs), default=0.0)
-            unit = at - member.last_media_at > album
-        track_cross = any(s.cross_room is not None for s in specs)
-        cross = self._cross.get(message.sender_id) if track_cross else None
-        if cross is not None:
-            while cross and cross[0][0] <= cutoff:
-                cross.popleft()
-        results = [_check(s, at, unit, fp, message.room_id, entries, cross) for s in specs]
+            for i in range(len(history) - STRIDE, -1, -STRIDE):
+                if history[i + 3] == room and history[i + 2] & MEDIA:
+                    unit = at - history[i] > album
+                    break
+        h = (hash(fp) or 1) if fp else 0
+        shown = fp[:60]
+        results = [_check(s, at, unit, h, room, history, shown, len(fp) >= s.min_length) for s in specs]
         if record:
-            entries.append((at, unit, fp))
-            if is_media:
-                member.last_media_at = at
-            self._members[key] = member
-            self._members.move_to_end(key)
-            if fp and track_cross:
-                if cross is None:
-                    cross = self._cross[message.sender_id] = deque(maxlen=MAX_ENTRIES)
-                cross.append((at, fp, message.room_id))
-                self._cross.move_to_end(message.sender_id)
+            history += (at, h, (UNIT if unit else 0) | (MEDIA if is_media else 0), room)
+            if len(history) > MAX_ENTRIES * STRIDE:
+                del history[: len(history) - MAX_ENTRIES * STRIDE]
+            self._members[sender] = history
+            self._members.move_to_end(sender)
             self._evict(cutoff)
         return results
 
     def _evict(self, cutoff: float) -> None:
-        for store in (self._members, self._cross):
-            for _ in range(EVICT_PER_MESSAGE):
-                if not store:
-                    break
-                key, value = next(iter(store.items()))
-                entries = value.entries if isinstance(value, _Member) else value
-                if entries and entries[-1][0] > cutoff:
-                    break
-                del store[key]
+        store = self._members
+        for _ in range(EVICT_PER_MESSAGE):
+            if not store:
+                break
+            key, history = next(iter(store.items()))
+            if history and history[-STRIDE] > cutoff:
+                break
+            del store[key]
 
     def clear(self) -> None:
         self._members.clear()
-        self._cross.clear()
+        self._rooms.clear()
