@@ -61,8 +61,10 @@ def run(args: argparse.Namespace) -> int:
         return 130
 
 
-async def serve(config: Any, rules: Any, *, local: bool, stdin: Any = None, stdout: Any = None) -> int:
-    """Run the bot until the puppet ends (local: /quit or end of input) or a signal."""
+async def serve(
+    config: Any, rules: Any, *, local: bool, stdin: Any = None, stdout: Any = None, stop: asyncio.Event | None = None
+) -> int:
+    """Run the bot until the puppet ends (local: /quit or end of input), a signal, or ``stop`` is set."""
     from bot.app import App
     from bot.config import RoomSelector
     from bot.errors import QunguardError
@@ -93,7 +95,7 @@ async def serve(config: Any, rules: Any, *, local: bool, stdin: Any = None, stdo
     outbox = Outbox.from_config(puppet, outbox_cfg)
     app = App(config, puppet, store, rules, outbox=outbox)
     scheduler = Scheduler(config.database, timezone_=app.tz)
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -103,7 +105,7 @@ async def serve(config: Any, rules: Any, *, local: bool, stdin: Any = None, stdo
         schedule_standard_jobs(app, scheduler)
         log.info("qunguard running: %s, database %s, rules %s",
                  "local terminal group" if local else f"puppet service {config.puppet_endpoint}",
-                 _safe_url(config.database), config.rules_path)
+                 _safe_url(config.database), rules.path)
         runner = asyncio.create_task(app.run(), name="qunguard-app")
         stopper = asyncio.create_task(stop.wait(), name="qunguard-signal")
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -185,3 +185,45 @@ def test_e2e_the_server_restarts_mid_stream_and_nothing_is_handled_twice(tmp_pat
 def _no_incident_gap(ladder: Ladder) -> Ladder:
     """Two offences a second apart are one incident by default; here they count as two."""
     return Ladder(replace(ladder.policy, incident=timedelta(0)))
+
+
+def test_qunguard_run_with_a_puppet_endpoint_moderates_through_the_wechaty_adapter(tmp_path: Path) -> None:
+    from bot.cli.run_cmd import serve
+    from bot.config import OutboxConfig, PuppetConfig
+
+    async def main() -> None:
+        svc = FakePuppetService(bot_id=BOT)
+        world(svc)
+        await svc.start()
+        config = Config(
+            database=fresh_db(tmp_path),
+            data_dir=str(tmp_path / "data"),
+            puppet=PuppetConfig(endpoint=svc.endpoint, token="test-token"),
+            outbox=OutboxConfig(merge_window_s=0, min_interval_s=0),
+            bot=BotConfig(admins=(ADMIN,), rooms=(RoomSelector(name_contains="技术交流"),)),
+        )
+        stop = asyncio.Event()
+        bot = asyncio.create_task(serve(config, RulesHolder.load(RULES), local=False, stop=stop))
+        try:
+            for _ in range(200):
+                if svc.attached:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+            svc.say(LI, "有需要的加微信 abc123", room=ROOM)
+            for _ in range(200):
+                if any(s.conversation_id == LI for s in svc.sent):
+                    break
+                await asyncio.sleep(0.05)
+            assert any("请尽快撤回" in s.text for s in svc.sent if s.conversation_id == LI)
+        finally:
+            stop.set()
+            assert await asyncio.wait_for(bot, 30) == 0
+            await svc.close()
+        store = open_store(config.database, journal_dir=None)
+        try:
+            assert states(store, 1) == {"warn_private": "done"}
+        finally:
+            store.close()
+
+    arun(main(), timeout=90)
