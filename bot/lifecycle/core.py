@@ -94,6 +94,8 @@ class Lifecycle:
         """(room, contact, kind) of deadlines still running: checked on each of their messages."""
         self.welcomes: dict[str, list[Newcomer]] = {}
         """Newcomers waiting for their (merged) welcome, per room."""
+        self._cap_told: dict[str, bool] = {}
+        """Per room: whether the admins were told of the cap (known after the first read)."""
         self._loaded = False
 
     # --- settings -------------------------------------------------------------------
@@ -166,14 +168,20 @@ class Lifecycle:
         rules = self.rules_for(event.room_id)
         name = event.name or await self._name(event.contact_id, event.room_id)
         nickname_ok = rules.nickname.ok(name) if rules.nickname is not None else True
-        if rules.nickname is not None:
-            app.store.set_member(event.room_id, event.contact_id, nickname_ok=nickname_ok)
         asks: list[str] = []
+        try:  # the welcome goes out even while the database is down; the deadlines need it
+            if rules.nickname is not None:
+                app.store.set_member(event.room_id, event.contact_id, nickname_ok=nickname_ok)
+            if rules.nickname is not None and not nickname_ok:
+                self.start_deadline(event.room_id, event.contact_id, NICKNAME, event.at + rules.nickname_deadline,
+                                    event.at)
+            if rules.intro_deadline is not None:
+                self.start_deadline(event.room_id, event.contact_id, INTRO, event.at + rules.intro_deadline, event.at)
+        except StoreUnavailable as exc:
+            log.warning("deadlines of %s in %s not kept: %s", event.contact_id, event.room_id, exc)
         if rules.nickname is not None and not nickname_ok:
-            self.start_deadline(event.room_id, event.contact_id, NICKNAME, event.at + rules.nickname_deadline, event.at)
             asks.append(fill(texts.NICKNAME_ASK, hours=hours_zh(rules.nickname_deadline), format=rules.nickname.shown))
         if rules.intro_deadline is not None:
-            self.start_deadline(event.room_id, event.contact_id, INTRO, event.at + rules.intro_deadline, event.at)
             template = fill(texts.INTRO_TEMPLATE, template=rules.intro_template) if rules.intro_template else ""
             asks.append(fill(texts.INTRO_ASK, hours=hours_zh(rules.intro_deadline), template=template))
         if rules.welcome or asks:
@@ -236,14 +244,24 @@ class Lifecycle:
         if mark <= 0 or info is None or not info.member_ids:
             return False
         count = len(info.member_ids)
-        room = self.app.store.room(room_id)
-        alerted = room.cap_alerted_at if room is not None else None
+        if count < mark - CAP_RESET_MARGIN and not self._cap_told.get(room_id, True):
+            return False  # well below the mark, nothing to reset: no database read for each join
+        try:
+            room = self.app.store.room(room_id)
+            alerted = room.cap_alerted_at if room is not None else None
+            self._cap_told[room_id] = alerted is not None
+            if count >= mark and alerted is None:
+                self.repo.set_cap_alerted(room_id, now)
+                self._cap_told[room_id] = True
+        except StoreUnavailable as exc:
+            log.warning("member cap of %s not checked: %s", room_id, exc)
+            return False
         if count >= mark and alerted is None:
-            self.repo.set_cap_alerted(room_id, now)
             self.tell_admins(room_id, fill(texts.CAP_ALERT, topic=info.topic, count=count), now=now, urgent=True)
             return True
         if count < mark - CAP_RESET_MARGIN and alerted is not None:
             self.repo.set_cap_alerted(room_id, None)
+            self._cap_told[room_id] = False
         return False
 
     # --- deadlines -------------------------------------------------------------------------
