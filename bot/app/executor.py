@@ -44,7 +44,9 @@ log = logging.getLogger(__name__)
 DONE = "done"
 FAILED = "failed"
 FALLBACK = "fallback_mention"
-SKIPPED = "skipped"
+SKIPPED = "dropped"
+"""Not carried out by design (not a friend and no fallback, no inviter, no admin known); the
+detail says why. The store's word for it, so the case still counts as settled."""
 REQUESTED_ADMINS = "requested_admins"
 DRY_RUN = "dry_run"
 AWAITING_REVIEW = "awaiting_review"
@@ -232,6 +234,8 @@ class Executor:
             return self._blacklist(ctx, action)
         if kind is ActionKind.NOTIFY_ADMINS:
             summary = "、".join(texts.ACTION_ZH[a.kind] for a in ctx.actions if a.kind is not kind) or "无"
+            if not self.rooms.admins_to_notify(ctx.room_id):
+                return Outcome(action, SKIPPED, "no admin known (bot.admins is empty, the room has no human admin)")
             sent = await self.tell_admins(
                 ctx.room_id,
                 texts.fill(

@@ -209,7 +209,8 @@ def test_a_non_friends_private_warning_is_skipped_when_the_config_says_none(tmp_
     async def story(bot: Bot) -> None:
         await bot.says(CHEN, "加微信 abc123")
         assert bot.wechat.room_said(ROOM) == []
-        assert states(bot.store, 1) == {"warn_private": "skipped"}
+        assert states(bot.store, 1) == {"warn_private": "dropped"}
+        assert bot.store.case(1).case.state == "done", "settled: nothing left to do"
 
     play(story, config=configured(private_warning_fallback="none"), setup=room_with_members, db=tmp_path)
 
