@@ -56,13 +56,21 @@ Acting by hand (admin commands)
     ``await app.executor.execute(CaseContext(...), [Action(...)])`` runs any action through the
     same path (dry run, outbox, outcomes, failures told); ``app.executor.tell_admins(room_id, text)``;
     ``app.port`` (the outbox) for plain sends; ``app.rooms`` for roles; ``app.store``.
+    After changing a member in the store (exemption) call ``app.forget_member(room, contact)``
+    (member facts are cached a minute); after a mute by hand ``app.note_mute(room, contact, until)``
+    so its end is announced (``app.mute_ends``).
 Hot reload
     ``await app.rules.reload()`` keeps the last good rules on error; the app tells the admins the
     file:line. ``app.rules.listeners`` hear every reload.
 Timed jobs
     Add a plain ``async def job(app, now)`` to :mod:`bot.jobs` or your own module, register it with
     :func:`bot.scheduler.task` and schedule it in a ``login`` hook with
-    ``app.scheduler.every / cron / at(job_id, task_name, ...)``: stable ids, persisted in the database.
+    ``app.scheduler.every / cron / at(job_id, task_name, ..., **task_kwargs)``: stable ids, persisted
+    in the database (table ``scheduler_jobs``). The bot's own: ``expire-mutes``, ``reconcile``,
+    ``reload-rules``, and one ``confirm-kick:<room>:<contact>`` per kick awaiting its room-leave.
+
+Action outcomes recorded on the case: ``done``, ``failed``, ``fallback_mention``, ``requested_admins``,
+``dry_run``, ``awaiting_review``, ``dropped`` (not carried out by design; the detail says why).
 """
 
 from __future__ import annotations
