@@ -43,7 +43,7 @@ from bot.app.commands import CommandContext, Where
 from bot.commands import admin, member, parse
 from bot.commands import texts as t
 from bot.commands.base import Refused, Spec, display_name, guarded, require_admin_of, usage
-from bot.events import PrivateMessage
+from bot.events import Message, PrivateMessage
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -145,12 +145,27 @@ async def _unknown(ctx: CommandContext) -> None:
         await ctx.reply_private(t.fill(t.UNKNOWN, word=ctx.word))
 
 
+async def _quoted_report_in_room(app: App, msg: Message, _sender: object, _decision: object) -> None:
+    """Quoting a message and replying ``#举报 说明`` reports the quoted message."""
+    found = member.quoted_report(msg.text)
+    if found is None:
+        return
+    ctx = CommandContext(app, "举报", found[1], msg.sender_id, msg.at, msg, msg.room_id,
+                         app.rooms.is_admin(msg.room_id, msg.sender_id))
+    await guarded(lambda c: member.report(c, quoted=found[0]))(ctx)
+
+
 async def _private(app: App, msg: PrivateMessage) -> bool:
     """Private text no registered word took: ``申诉17 理由``, ``同意17``, or an unknown ``#word``."""
     from dataclasses import replace
 
     text = msg.text.strip()
     ctx = CommandContext(app, "", "", msg.sender_id, msg.at, msg, "", app.rooms.is_global_admin(msg.sender_id))
+    quoted = member.quoted_report(text)
+    if quoted is not None:
+        ctx2 = replace(ctx, word="举报", args=quoted[1])
+        await guarded(lambda c: member.report(c, quoted=quoted[0]))(ctx2)
+        return True
     found = member.appeal_in_free_text(text)
     if found is not None:
         await guarded(lambda c: member.file_appeal(c, found[0], found[1]))(replace(ctx, word="申诉"))
@@ -179,6 +194,7 @@ def install(app: App) -> None:
         )
     app.commands.unknown = _unknown
     app.hooks.private.append(_private)
+    app.hooks.message.append(_quoted_report_in_room)
     app.hooks.login.append(_restore_dry_run)
     review.install(app)
 

@@ -147,9 +147,11 @@ async def decide_appeal(ctx: CommandContext, case_no: int, accepted: bool, answe
 # --- reports --------------------------------------------------------------------------------
 
 
-async def report(ctx: CommandContext) -> None:
+async def report(ctx: CommandContext, quoted: str = "") -> None:
     app = ctx.app
     text = parse.strip_mentions(ctx.args, len(ctx.mention_ids))[:REPORT_MAX]
+    if quoted:
+        text = (f"{text}\n" if text else "") + f"被举报的消息：「{app_texts.excerpt(quoted, 200)}」"
     if not text and not ctx.mention_ids:
         raise Refused(t.REPORT_USAGE)
     if ctx.in_room:
@@ -188,3 +190,18 @@ def appeal_in_free_text(text: str) -> tuple[int, str] | None:
     if not m:
         return None
     return int(m.group(1)), m.group(2).strip()
+
+
+REPORT_WORDS = ("举报", "report")
+
+
+def quoted_report(text: str) -> tuple[str, str] | None:
+    """A quote reply whose reply is ``#举报 …``: (the quoted message, the words after 举报)."""
+    quote = parse.split_quote(text)
+    if quote is None:
+        return None
+    reply = quote.reply.lstrip("#＃").strip()
+    word = next((w for w in REPORT_WORDS if reply.lower().startswith(w)), None)
+    if word is None or (not quote.reply.startswith(("#", "＃")) and word != "举报"):
+        return None
+    return quote.quoted, reply[len(word):].strip()

@@ -123,3 +123,20 @@ def test_a_private_report_goes_to_the_admins_of_the_reporters_rooms(tmp_path: Pa
         assert last_private(bot, WU).startswith("举报请写明对象和原因")
 
     play(story, config=config(), setup=two_rooms, db=tmp_path)
+
+
+QUOTE_LINE = "- - - - - - - - - - - - - - -"
+
+
+def test_quoting_a_message_and_replying_report_forwards_the_quoted_message(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(WU, f"「吴八：周末一起去看球\u3002」\n{QUOTE_LINE}\n#举报 这是外围赌球的暗号")
+        told = last_private(bot, OWNER)
+        assert "举报：\n这是外围赌球的暗号\n被举报的消息：「吴八：周末一起去看球。」" in told
+        assert last_private(bot, WU).startswith("收到你的举报")
+        await private(bot, WU, f"「李四：明天见」\n{QUOTE_LINE}\n举报")
+        assert "被举报的消息：「李四：明天见」" in last_private(bot, OWNER)
+        await bot.says(WU, f"「李四：明天见」\n{QUOTE_LINE}\n好的")
+        assert sum("【举报】" in s.text for s in bot.wechat.private_to(OWNER)) == 2, "a plain quote reply is no report"
+
+    play(story, config=config(), setup=two_rooms, db=tmp_path)
