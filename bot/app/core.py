@@ -483,7 +483,12 @@ class App:
         moderated = self.rooms.moderated(info.id)
         log.info("room %s (%s): %s", info.id, info.topic or "?", "moderated" if moderated else "not moderated")
         if moderated:
-            await self.reconcile_room(info.id, at, live=info)
+            try:
+                await self.reconcile_room(info.id, at, live=info)
+            except StoreUnavailable:
+                raise
+            except Exception as exc:  # the next scan tries again; moderation goes on meanwhile
+                log.warning("room %s: members not read (%s)", info.id, exc)
 
     async def scan_rooms(self, at: datetime | None = None) -> None:
         """Read the room list: rooms the bot was added to without an event are noticed here."""

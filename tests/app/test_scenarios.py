@@ -460,3 +460,25 @@ def test_a_room_the_bot_left_is_dropped_at_the_next_scan(tmp_path: Path) -> None
         assert set(bot.app.rooms.info) == {ROOM}
 
     play(story, config=configured(), setup=room_with_members, db=tmp_path)
+
+
+def test_a_room_whose_details_cannot_be_read_is_still_moderated(tmp_path: Path) -> None:
+    from bot.errors import ActionFailed as Refused
+
+    async def story(bot: Bot) -> None:
+        real = bot.wechat.room_info
+
+        async def unreadable(room_id: str):  # the puppet service cannot read this room just now
+            if room_id == "r-odd@chatroom":
+                raise Refused("room payload unavailable")
+            return await real(room_id)
+
+        bot.wechat.room_info = unreadable  # type: ignore[method-assign]
+        bot.wechat.rooms_["r-odd@chatroom"] = RoomInfo("r-odd@chatroom", "", OWNER, (), (OWNER, LI, BOT))
+        await bot.says(LI, "加微信 abc123", room="r-odd@chatroom")
+        assert bot.wechat.private_to(LI), "moderated although its member list could not be read"
+
+    from bot.config import RoomSelector
+
+    config = make_config(rooms=(RoomSelector(id=ROOM), RoomSelector(id="r-odd@chatroom")))
+    play(story, config=config, setup=room_with_members, db=tmp_path)
