@@ -179,6 +179,9 @@ def guarded(fn: Callable[[CommandContext], Awaitable[None]]) -> Callable[[Comman
         except QunguardError as exc:
             log.warning("command %s from %s failed: %s", ctx.word, ctx.sender_id, exc)
             await ctx.reply_private(f"命令未能完成：{exc}")
+        except Exception:
+            log.exception("command %s from %s failed", ctx.word, ctx.sender_id)
+            await ctx.reply_private("命令未能完成，请稍后再试；如仍不行请联系维护者查看日志。")
 
     run.__qualname__ = getattr(fn, "__qualname__", "command")
     return run

@@ -137,3 +137,26 @@ def test_a_pardon_drops_a_kick_still_waiting(tmp_path: Path) -> None:
         assert bot.wechat.kicked == []
 
     play(story, config=config(review=True), setup=two_rooms, db=tmp_path)
+
+
+def test_the_timeout_check_is_scheduled_at_login_and_runs_the_default(tmp_path: Path) -> None:
+    from bot.events import LoggedIn
+    from bot.scheduler import Scheduler, run_task
+    from tests.app.wire import BOT
+
+    async def story(bot: Bot) -> None:
+        scheduler = Scheduler()
+        scheduler.start(bot.app)
+        try:
+            bot.wechat.emit(LoggedIn(BOT, bot.clock(), "群管机器人"))
+            await bot.settle()
+            assert "review-timeouts" in scheduler.job_ids()
+            await bot.says(WU, "澳门赌场上线了")
+            bot.clock.advance(minutes=31)
+            await run_task("review_timeouts")  # what the stored job calls
+            await bot.settle()
+            assert bot.wechat.kicked == [(ROOM, WU)]
+        finally:
+            scheduler.shutdown()
+
+    play(story, config=config(review=True), setup=two_rooms, db=tmp_path)
