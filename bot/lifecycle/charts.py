@@ -34,6 +34,7 @@ def render_png(a: Activity) -> bytes:
 
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     cjk = _cjk_font()
     rc = {"font.family": [cjk, "DejaVu Sans"]} if cjk else {}
@@ -47,21 +48,23 @@ def render_png(a: Activity) -> bytes:
         fig.suptitle(f"{title}: {a.first} .. {a.last}", fontsize=13)
 
         ax_msg.bar(x, [d.messages for d in a.days], color="#3b7dd8", label="messages")
-        ax_msg.bar(x, [d.violations for d in a.days], color="#d8553b", label="violations")
-        ax_msg.set_title(f"Messages per day (total {a.messages}, violations {a.violations})")
+        ax_msg.bar(x, [a.flagged_on(d.day) for d in a.days], color="#d8553b", label="broke a rule")
+        ax_msg.set_title(f"Messages per day (total {a.messages}, {a.flagged} broke a rule)")
         ax_msg.legend(loc="upper left")
         ax_spk.plot(x, [d.speakers for d in a.days], marker="o", color="#2e9e5b")
         ax_spk.set_title(f"Active speakers per day ({a.speakers} different members in all)")
         ax_spk.set_ylim(bottom=0)
         for ax in (ax_msg, ax_spk):
             ax.set_xticks(x[::step], labels[::step], rotation=45, ha="right")
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(axis="y", alpha=0.3)
 
         rules = list(a.by_rule.items())[:12]
         if rules:
             names = [r if (cjk or r.isascii()) else f"rule {i + 1}" for i, (r, _) in enumerate(rules)]
             ax_rule.barh(names[::-1], [n for _, n in rules][::-1], color="#d8553b")
-            ax_rule.set_title("Violations per rule")
+            ax_rule.set_title("Violations per rule (rule hits)")
+            ax_rule.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax_rule.grid(axis="x", alpha=0.3)
         else:
             ax_rule.set_title("Violations per rule: none")

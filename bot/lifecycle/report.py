@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from bot.app.texts import fill
@@ -34,6 +34,15 @@ class Activity:
     """Different members who spoke in the whole span."""
     top: tuple[tuple[str, str, int], ...]
     """(contact id, name, messages), most active first."""
+    flagged_by_day: Mapping[date, int] = field(default_factory=dict)
+    """Messages that broke a rule (cases), per day; ``by_rule`` counts rule hits (one message may hit several)."""
+
+    def flagged_on(self, day: date) -> int:
+        return self.flagged_by_day.get(day, 0)
+
+    @property
+    def flagged(self) -> int:
+        return sum(self.flagged_by_day.values())
 
     @property
     def messages(self) -> int:
@@ -75,6 +84,7 @@ def collect(store: Store, room_id: str, first: date, last: date, *, topic: str =
         by_rule=dict(by_rule.most_common()),
         speakers=repo.distinct_speakers(room_id, first, last),
         top=tuple(repo.speakers_between(room_id, first, last, limit=top)),
+        flagged_by_day=repo.cases_by_day(room_id, first, last),
     )
 
 
@@ -93,14 +103,13 @@ def admin_text(a: Activity, labels: Mapping[str, str] | None = None) -> str:
     labels = labels or {}
     if a.first == a.last:
         head = fill(texts.REPORT_DAILY_HEAD, topic=a.topic, day=f"{a.first:%m-%d}")
-        counts = fill(texts.REPORT_COUNTS, messages=a.messages, speakers=a.speakers, joins=a.joins, leaves=a.leaves)
     else:
         head = fill(texts.REPORT_WEEKLY_HEAD, topic=a.topic, first=f"{a.first:%m-%d}", last=f"{a.last:%m-%d}")
-        counts = fill(texts.REPORT_COUNTS, messages=a.messages, speakers=a.speakers, joins=a.joins, leaves=a.leaves)
+    counts = fill(texts.REPORT_COUNTS, messages=a.messages, speakers=a.speakers, joins=a.joins, leaves=a.leaves)
     lines = [head, counts]
-    if a.violations:
+    if a.flagged or a.violations:
         rules = "、".join(f"{labels.get(r) or r} {n}" for r, n in a.by_rule.items())
-        lines.append(fill(texts.REPORT_VIOLATIONS, n=a.violations, rules=rules))
+        lines.append(fill(texts.REPORT_VIOLATIONS, n=a.flagged or a.violations, rules=rules))
     else:
         lines.append(texts.REPORT_NO_VIOLATIONS)
     if a.top:
@@ -113,14 +122,16 @@ def terminal_text(a: Activity) -> str:
     out = [
         f"{a.topic} ({a.room_id})  {a.first} .. {a.last}",
         "",
-        f"{'day':<12}{'messages':>9}{'speakers':>9}{'joins':>7}{'leaves':>7}{'violations':>11}",
+        f"{'day':<12}{'messages':>9}{'speakers':>9}{'joins':>7}{'leaves':>7}{'flagged':>9}{'rule hits':>11}",
     ]
     for d in a.days:
-        out.append(f"{d.day!s:<12}{d.messages:>9}{d.speakers:>9}{d.joins:>7}{d.leaves:>7}{d.violations:>11}")
-    out.append(f"{'total':<12}{a.messages:>9}{a.speakers:>9}{a.joins:>7}{a.leaves:>7}{a.violations:>11}")
-    out.append("(total speakers: different members over the whole span)")
+        out.append(f"{d.day!s:<12}{d.messages:>9}{d.speakers:>9}{d.joins:>7}{d.leaves:>7}"
+                   f"{a.flagged_on(d.day):>9}{d.violations:>11}")
+    out.append(f"{'total':<12}{a.messages:>9}{a.speakers:>9}{a.joins:>7}{a.leaves:>7}{a.flagged:>9}{a.violations:>11}")
+    out.append("(flagged: messages that broke a rule; rule hits: one message may break several rules;")
+    out.append(" total speakers: different members over the whole span)")
     out.append("")
-    out.append("violations by rule:" if a.by_rule else "violations by rule: none")
+    out.append("rule hits by rule:" if a.by_rule else "rule hits by rule: none")
     for rule, n in a.by_rule.items():
         out.append(f"  {n:>6}  {rule}")
     out.append("")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.errors import StoreUnavailable
 from bot.store import models as m
-from bot.store.store import DOWN_ERRORS, MEMBERS, ROOMS, Store, _short, utcnow
+from bot.store.store import CASES, DOWN_ERRORS, MEMBERS, ROOMS, Store, _short, utcnow
 
 DEADLINES: Table = m.LifecycleDeadline.__table__  # type: ignore[assignment]
 SENT: Table = m.SentNotice.__table__  # type: ignore[assignment]
@@ -302,6 +302,27 @@ class LifecycleRepo:
                     )
                 ).scalar_one()
             )
+
+    @_db
+    def cases_by_day(self, room_id: str, since: date, until: date) -> dict[date, int]:
+        """Messages that broke a rule (cases, pardoned ones left out) per local day (inclusive)."""
+        start = datetime.combine(since, time.min, tzinfo=self.store.tz) - timedelta(days=1)
+        end = datetime.combine(until, time.min, tzinfo=self.store.tz) + timedelta(days=2)
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(CASES.c.created_at).where(
+                    CASES.c.room_id == room_id,
+                    CASES.c.created_at >= start,
+                    CASES.c.created_at < end,
+                    CASES.c.state != "pardoned",
+                )
+            ).scalars()
+            out: dict[date, int] = {}
+            for at in rows:
+                day = self.store.day_of(at)
+                if since <= day <= until:
+                    out[day] = out.get(day, 0) + 1
+        return out
 
     @_db
     def rooms_like(self, needle: str) -> list[tuple[str, str]]:

@@ -56,7 +56,7 @@ def test_report_png_after_replay_db(source: Path, tmp_path: Path, capsys: pytest
                  "--db", url]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("金矿提金技术交流群 (d-gold)  2026-11-01 .. 2026-11-30")
-    assert "violations by rule:" in out and "ad-" in out
+    assert "rule hits by rule:" in out and "ad-" in out
     assert_real_chart(png)
 
 

@@ -149,7 +149,7 @@ def test_daily_report_goes_privately_to_the_admins_once(tmp_path: Path) -> None:
         text = sent[ROOM]
         assert text.startswith("【群日报】「金矿提金技术交流群」11-21")
         assert "消息 4 条，发言 2 人，入群 1 人，退群 0 人" in text
-        assert "违规 1 次：禁止广告引流 1" in text
+        assert "违规消息 1 条，涉及：禁止广告引流 1" in text
         assert "活跃榜：李四 3、陈七 1" in text
         assert private(bot, ADMIN, "群日报") == [text] and private(bot, OWNER, "群日报") == [text]
         assert private(bot, LI, "群日报") == [], "only admins get it"
