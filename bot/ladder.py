@@ -309,8 +309,8 @@ def _clip(text: str) -> str:
 
 
 def _default_reason(v: Violation) -> str:
-    what = v.description or v.category_zh
-    return f"违反群规：{what}"
+    """A rule without a message: its description, else its category (the app adds "违反了群规：")."""
+    return v.description or v.category_zh
 
 
 def _until_text(mute_until: datetime | None, lead: Violation) -> str:
