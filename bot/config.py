@@ -227,6 +227,35 @@ def _validate(cfg: Config, path: str) -> None:
             raise ConfigError(f"{value!r} is not one of {', '.join(choices)}", path, None, f"{section}.{key}")
     if cfg.schedule.quiet_hours and not re.fullmatch(r"\d{1,2}:\d{2}-\d{1,2}:\d{2}", cfg.schedule.quiet_hours):
         raise ConfigError("expected HH:MM-HH:MM", path, None, "schedule.quiet_hours")
+    _validate_schedule(cfg, path)
+
+
+def _validate_schedule(cfg: Config, path: str) -> None:
+    """Times and cron expressions of the schedule section, named by key when wrong."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    def cron(expression: str, key: str) -> None:
+        try:
+            CronTrigger.from_crontab(expression)
+        except ValueError as exc:
+            raise ConfigError(f"{expression!r} is not a cron expression (minute hour day month weekday): {exc}",
+                              path, None, key) from None
+
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", cfg.schedule.daily_report_at.strip()):
+        raise ConfigError(f"expected HH:MM, got {cfg.schedule.daily_report_at!r}", path, None,
+                          "schedule.daily_report_at")
+    if cfg.schedule.silence_report_cron:
+        cron(cfg.schedule.silence_report_cron, "schedule.silence_report_cron")
+    ids: set[str] = set()
+    for i, notice in enumerate(cfg.schedule.notices):
+        key = f"schedule.notices[{i}]"
+        if not notice.cron or not notice.text:
+            raise ConfigError("a notice needs a cron and a text", path, None, key)
+        cron(notice.cron, f"{key}.cron")
+        nid = notice.id or f"notice-{i + 1}"
+        if nid in ids:
+            raise ConfigError(f"two notices have the id {nid!r}", path, None, f"{key}.id")
+        ids.add(nid)
 
 
 def parse_config(text: str, path: str = "config.yaml") -> Config:

@@ -88,3 +88,25 @@ def test_quiet_hours_end_the_next_morning() -> None:
 )
 def test_a_run_belongs_to_the_latest_cron_slot(cron: str, now: datetime, slot: datetime) -> None:
     assert last_fire(cron, SH, now) == slot
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("schedule:\n  silence_report_cron: every monday\n", "schedule.silence_report_cron"),
+        ("schedule:\n  daily_report_at: '25:00'\n", "schedule.daily_report_at"),
+        ("schedule:\n  notices:\n    - {id: a, cron: '0 9 * *', text: 早}\n", "schedule.notices[0].cron"),
+        ("schedule:\n  notices:\n    - {id: a, text: 早}\n", "schedule.notices[0]"),
+        ("schedule:\n  notices:\n    - {id: a, cron: '0 9 * * *', text: 早}\n    - {id: a, cron: '0 9 * * *', text: 晚}\n",
+         "schedule.notices[1].id"),
+        ("lifecycle:\n  intro_action: ban\n", "lifecycle.intro_action"),
+    ],
+    ids=["bad-silence-cron", "bad-report-time", "bad-notice-cron", "notice-without-cron", "duplicate-notice-id",
+         "bad-action"],
+)
+def test_schedule_mistakes_are_named_by_key(text: str, where: str) -> None:
+    from bot.config import parse_config
+
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "config.yaml")
+    assert where in str(err.value)
