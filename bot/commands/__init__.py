@@ -24,6 +24,7 @@ command                    what it does                                 who
 #试运行 #dryrun 开/关         dry run in this room (privately: every room)  admins
 #重载规则 #reload            reload rules.yaml now                         admins
 #统计 #stats                today's figures of the room                   admins
+#待办 #todo                 reviews and appeals waiting for this admin     admins
 同意 17 / 驳回 17 [理由]     decide a waiting kick/blacklist or an appeal   admins
 =========================  ===========================================  ==========
 
@@ -134,6 +135,7 @@ SPECS: tuple[Spec, ...] = (
     Spec(("试运行", "dryrun"), admin.dry_run, admin.U_DRY_RUN, "试运行：只报告不处理（私聊：所有群）"),
     Spec(("重载规则", "重载", "reload"), admin.reload_rules, admin.U_RELOAD, "重新加载规则文件"),
     Spec(("统计", "stats"), admin.stats, admin.U_STATS, "今日统计"),
+    Spec(("待办", "待处理", "todo"), admin.todo, admin.U_TODO, "查看待确认的处理和待处理的申诉"),
     Spec(("同意", "approve"), approve, U_DECIDE_YES, "同意待确认的踢人/拉黑，或同意申诉"),
     Spec(("驳回", "reject"), reject, U_DECIDE_NO, "驳回待确认的踢人/拉黑，或驳回申诉"),
 )

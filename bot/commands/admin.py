@@ -53,6 +53,7 @@ U_UNEXEMPT = "#取消豁免 @成员"
 U_DRY_RUN = "#试运行 开/关"
 U_RELOAD = "#重载规则"
 U_STATS = "#统计"
+U_TODO = "#待办"
 
 
 # --- penalties -------------------------------------------------------------------------
@@ -354,9 +355,12 @@ async def unexempt(ctx: CommandContext) -> None:
 async def dry_run(ctx: CommandContext) -> None:
     word, _ = parse.split_first(ctx.args)
     on = parse.on_off(word)
-    if on is None:
-        raise usage(U_DRY_RUN)
     app = ctx.app
+    if on is None:
+        if word or not ctx.in_room:
+            raise usage(U_DRY_RUN)
+        state = "试运行（只报告不处理）" if app.executor.is_dry_run(ctx.room_id) else "正式运行"
+        raise Refused(f"本群当前为{state}。" + t.fill(t.USAGE, usage=U_DRY_RUN))
     if ctx.in_room:
         require_admin_of(app, ctx.room_id, ctx.sender_id)
         app.executor.set_dry_run(ctx.room_id, on)
@@ -408,6 +412,41 @@ async def stats(ctx: CommandContext) -> None:
         ))
     audit(ctx, "stats")
     await ctx.reply_private("\n\n".join(parts) if parts else t.STATS_NONE)
+
+
+async def todo(ctx: CommandContext) -> None:
+    """What waits for the admins of the rooms this admin manages: reviews and appeals."""
+    app = ctx.app
+    rooms = [ctx.room_id] if ctx.in_room else [r for r in app.rooms.info if may_act_in(app, r, ctx.sender_id)]
+    if ctx.in_room:
+        require_admin_of(app, ctx.room_id, ctx.sender_id)
+    lines: list[str] = []
+    by_case: dict[int, list[str]] = {}
+    for review in app.store.pending_reviews():
+        by_case.setdefault(review.case_no, []).append(app_texts.ACTION_ZH.get(_kind(review.action_kind), review.action_kind))
+    for case_no, kinds in sorted(by_case.items()):
+        story = app.store.case(case_no)
+        if story is None or story.case.room_id not in rooms:
+            continue
+        name = await display_name(app, story.case.room_id, story.case.contact_id)
+        lines.append(t.fill(t.TODO_REVIEW, case=case_no, name=name, actions="、".join(dict.fromkeys(kinds)),
+                            topic=app.rooms.topic(story.case.room_id)))
+    for appeal_ in app.store.appeals(state="open"):
+        story = app.store.case(appeal_.case_no)
+        if story is None or story.case.room_id not in rooms:
+            continue
+        name = await display_name(app, story.case.room_id, appeal_.contact_id)
+        lines.append(t.fill(t.TODO_APPEAL, case=appeal_.case_no, name=name, text=app_texts.excerpt(appeal_.text, 40),
+                            topic=app.rooms.topic(story.case.room_id)))
+    audit(ctx, "todo")
+    await ctx.reply_private("\n".join([t.TODO_HEAD, *lines[:20]]) if lines else t.TODO_NONE)
+
+
+def _kind(value: str) -> ActionKind | str:
+    try:
+        return ActionKind(value)
+    except ValueError:
+        return value
 
 
 async def reload_rules(ctx: CommandContext) -> None:

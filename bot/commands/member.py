@@ -147,6 +147,23 @@ async def decide_appeal(ctx: CommandContext, case_no: int, accepted: bool, answe
 # --- reports --------------------------------------------------------------------------------
 
 
+REPORTS_PER_WINDOW = 3
+REPORT_WINDOW_S = 600.0
+_reports: dict[tuple[int, str], list[float]] = {}
+
+
+def _too_many_reports(ctx: CommandContext) -> bool:
+    """A member may send a few reports per ten minutes: the admins' phones are spared a flood."""
+    now = ctx.app.clock().timestamp()
+    key = (id(ctx.app), ctx.sender_id)
+    recent = [t_ for t_ in _reports.get(key, []) if now - t_ < REPORT_WINDOW_S]
+    if len(recent) >= REPORTS_PER_WINDOW:
+        _reports[key] = recent
+        return True
+    _reports[key] = [*recent, now]
+    return False
+
+
 async def report(ctx: CommandContext, quoted: str = "") -> None:
     app = ctx.app
     text = parse.strip_mentions(ctx.args, len(ctx.mention_ids))[:REPORT_MAX]
@@ -154,6 +171,8 @@ async def report(ctx: CommandContext, quoted: str = "") -> None:
         text = (f"{text}\n" if text else "") + f"被举报的消息：「{app_texts.excerpt(quoted, 200)}」"
     if not text and not ctx.mention_ids:
         raise Refused(t.REPORT_USAGE)
+    if _too_many_reports(ctx):
+        raise Refused(t.REPORT_TOO_MANY)
     if ctx.in_room:
         rooms = [ctx.room_id]
     else:

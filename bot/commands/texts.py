@@ -58,6 +58,11 @@ STATS = (
     "消息 {messages} 条，发言 {speakers} 人；入群 {joins} 人，退群 {leaves} 人；\n"
     "违规 {violations} 次{by_rule}，立案 {cases} 起{pending}。"
 )
+TODO_HEAD = "待处理事项（回复“同意 案件号”或“驳回 案件号 理由”）："
+TODO_REVIEW = "· 案件 {case}：「{topic}」{name}，拟{actions}，待确认"
+TODO_APPEAL = "· 案件 {case}：「{topic}」{name} 申诉：{text}"
+TODO_NONE = "目前没有待确认的处理，也没有待处理的申诉。"
+REPORT_TOO_MANY = "你的举报已收到多条，管理员会逐一处理，请稍后再提交。"
 STATS_NONE = "你管理的群今天还没有统计数据。"
 
 HELP_ADMIN_HEAD = "管理员命令（群内发送，或私聊我；@ 成员请长按头像选择）："

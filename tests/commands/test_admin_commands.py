@@ -12,6 +12,7 @@ from tests.commands.helpers import (
     LI,
     MOD,
     OWNER,
+    OWNER_B,
     ROOM,
     ROOM_B,
     TOPIC,
@@ -298,3 +299,28 @@ def test_qunguard_case_shows_the_appeal_and_every_decision_with_who_and_when(tmp
     audit_lines = out.split("audit:")[1]
     for who, what in ((WU, "appeal"), (MOD, "appeal_accepted"), (MOD, "pardon")):
         assert f"{who} {what}" in audit_lines, (who, what)
+
+
+def test_todo_lists_waiting_reviews_and_open_appeals_of_the_admins_rooms(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(MOD, "#待办")
+        assert last_private(bot, MOD) == "目前没有待确认的处理，也没有待处理的申诉。"
+        await bot.says(WU, "澳门赌场上线了")  # case 1 waits for review
+        await bot.says(LI, "有需要的加微信 li666")  # case 2
+        await private(bot, LI, "申诉 2 误会")
+        await private(bot, MOD, "todo")
+        text = last_private(bot, MOD)
+        assert "案件 1：「金矿提金技术交流群」吴八，拟移出群聊，待确认" in text
+        assert "案件 2：「金矿提金技术交流群」李四 申诉：误会" in text
+        await private(bot, OWNER_B, "待办")
+        assert last_private(bot, OWNER_B).startswith("目前没有"), "another room's matters are not shown"
+
+    play(story, config=config(review=True), setup=two_rooms, db=tmp_path)
+
+
+def test_dry_run_without_a_word_tells_the_current_state(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(MOD, "#试运行")
+        assert last_private(bot, MOD).startswith("本群当前为正式运行。用法：#试运行 开/关")
+
+    play(story, config=config(), setup=two_rooms, db=tmp_path)

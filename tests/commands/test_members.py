@@ -140,3 +140,16 @@ def test_quoting_a_message_and_replying_report_forwards_the_quoted_message(tmp_p
         assert sum("【举报】" in s.text for s in bot.wechat.private_to(OWNER)) == 2, "a plain quote reply is no report"
 
     play(story, config=config(), setup=two_rooms, db=tmp_path)
+
+
+def test_a_member_flooding_reports_is_asked_to_wait(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        for i in range(4):
+            await private(bot, WU, f"#举报 第{i}条")
+        assert sum("【举报】" in s.text for s in bot.wechat.private_to(OWNER)) == 3
+        assert last_private(bot, WU) == "你的举报已收到多条，管理员会逐一处理，请稍后再提交。"
+        bot.clock.advance(minutes=11)
+        await private(bot, WU, "#举报 又一条")
+        assert sum("【举报】" in s.text for s in bot.wechat.private_to(OWNER)) == 4
+
+    play(story, config=config(), setup=two_rooms, db=tmp_path)
