@@ -56,7 +56,7 @@ U_DECIDE_NO = "驳回 案件号 理由"
 
 
 async def _decide(ctx: CommandContext, approve: bool) -> None:
-    from bot.review import result_text, review_of
+    from bot.review import result_text, review_of, what_text  # bot.review imports this package
 
     parsed = parse.case_and_rest(ctx.args)
     if parsed is None:
@@ -69,8 +69,6 @@ async def _decide(ctx: CommandContext, approve: bool) -> None:
     gate = review_of(app)
     decided = await gate.decide(parsed.case_no, approve, ctx.sender_id) if gate is not None else None
     if decided is not None:
-        from bot.review import what_text
-
         what = what_text(decided.actions)
         await _tell_other_admins(ctx, story.case.room_id, t.fill(
             t.REVIEW_DECIDED_BY, case=parsed.case_no, verb="同意执行" if approve else "驳回",

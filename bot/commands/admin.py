@@ -65,8 +65,15 @@ def _reason(text: str) -> str:
 
 async def _open(ctx: CommandContext, target: Target, rule: str, severity: Severity, reason: str,
                 actions: list[Action]) -> tuple[CaseContext, list[int]]:
-    """A case opened by an admin, with its actions recorded before anything is done."""
+    """A case opened by an admin, with its actions recorded before anything is done.
+
+    The case is keyed by the command's message id: a command delivered twice
+    (after a reconnect) opens one case and acts once."""
     store = ctx.app.store
+    message_id = f"cmd:{ctx.event.id}"
+    if store.case_for_message(target.room_id, message_id) is not None:
+        log.info("command %s was handled before", ctx.event.id)
+        raise Refused("")
     case_no = store.open_case(
         target.room_id,
         target.contact_id,
@@ -76,6 +83,7 @@ async def _open(ctx: CommandContext, target: Target, rule: str, severity: Severi
         by=ctx.sender_id,
         reason=reason,
         at=ctx.at,
+        message_id=message_id,
     )
     positions = [store.add_action(case_no, a, state="decided", by=ctx.sender_id, at=ctx.at) for a in actions]
     cctx = CaseContext(

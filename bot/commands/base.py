@@ -175,7 +175,8 @@ def guarded(fn: Callable[[CommandContext], Awaitable[None]]) -> Callable[[Comman
         try:
             await fn(ctx)
         except Refused as r:
-            await ctx.reply_private(r.text)
+            if r.text:  # an empty refusal stops silently (a command delivered twice)
+                await ctx.reply_private(r.text)
         except QunguardError as exc:
             log.warning("command %s from %s failed: %s", ctx.word, ctx.sender_id, exc)
             await ctx.reply_private(f"命令未能完成：{exc}")

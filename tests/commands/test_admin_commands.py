@@ -324,3 +324,19 @@ def test_dry_run_without_a_word_tells_the_current_state(tmp_path: Path) -> None:
         assert last_private(bot, MOD).startswith("本群当前为正式运行。用法：#试运行 开/关")
 
     play(story, config=config(), setup=two_rooms, db=tmp_path)
+
+
+def test_a_command_delivered_twice_after_a_restart_acts_once(tmp_path: Path) -> None:
+    sent: list = []
+
+    async def first(bot: Bot) -> None:
+        sent.append(await bot.says(OWNER, "#踢 @吴八\u2005 刷屏", mentions=(WU,), msg_id="wx-cmd-1"))
+
+    async def second(bot: Bot) -> None:
+        bot.wechat.emit(sent[0])  # the puppet service re-delivers it
+        await bot.settle()
+        assert bot.wechat.kicked == []
+        assert len(bot.store.cases()) == 1
+
+    play(first, config=config(), setup=two_rooms, db=tmp_path)
+    play(second, config=config(), setup=two_rooms, db=tmp_path)
