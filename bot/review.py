@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.actions import Action
+from bot.actions import Action, ActionKind
 from bot.app import texts as app_texts
 from bot.app.executor import DONE, REQUESTED_ADMINS, CaseContext, Outcome
 from bot.commands import texts as t
@@ -78,8 +78,13 @@ class HumanReview:
 
     # --- the gate ---------------------------------------------------------------
 
+    def _reviewed(self, ctx: CaseContext, action: Action) -> bool:
+        if action.kind is ActionKind.KICK and self.app.rooms.bot_can_kick(ctx.room_id) is False:
+            return False  # the bot asks the admins to remove the member: that request is the review
+        return self.app.rules.ladder.needs_review(action)
+
     async def hold(self, ctx: CaseContext, action: Action, position: int) -> bool:
-        if not self.enabled or ctx.case_no is None or ctx.case_no <= 0:
+        if not self.enabled or ctx.case_no is None or ctx.case_no <= 0 or not self._reviewed(ctx, action):
             return False
         now = self.app.clock()
         try:
@@ -92,7 +97,7 @@ class HumanReview:
         self._held[review.id] = (ctx, action)
         if ctx.case_no not in self._asked:
             self._asked.add(ctx.case_no)
-            held = [a for a in (ctx.actions or (action,)) if self.app.rules.ladder.needs_review(a)] or [action]
+            held = [a for a in (ctx.actions or (action,)) if self._reviewed(ctx, a)] or [action]
             await self.app.executor.tell_admins(
                 ctx.room_id,
                 t.fill(

@@ -160,3 +160,16 @@ def test_the_timeout_check_is_scheduled_at_login_and_runs_the_default(tmp_path: 
             scheduler.shutdown()
 
     play(story, config=config(review=True), setup=two_rooms, db=tmp_path)
+
+
+def test_without_kick_rights_the_request_to_the_admins_is_the_review(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(WU, "刷单返利，日结300")  # kick + blacklist + notify admins
+        owner_heard = [s.text for s in bot.wechat.private_to(OWNER)]
+        assert any("请协助移出" in t for t in owner_heard), "asked to remove, at once"
+        ask = next(t for t in owner_heard if t.startswith("【待确认】"))
+        assert "拟拉黑。" in ask, "only the blacklist waits"
+        assert states(bot.store, 1) == {"kick": "requested_admins", "blacklist": "awaiting_review",
+                                        "notify_admins": "done"}
+
+    play(story, config=config(review=True), setup=lambda w: two_rooms(w, bot_is_owner=False), db=tmp_path)
