@@ -339,10 +339,10 @@ def story_lines(story: Any, tz: ZoneInfo) -> Iterable[str]:
         yield f"  excerpt: {excerpt}" if excerpt is not None else "  excerpt: (purged)"
     yield "actions:" if story.actions else "actions: none"
     for a in story.actions:
-        params = ", ".join(
-            f"{k} {v}" for k, v in a.params.items() if k not in ("kind", "room_id", "contact_id")
-        )
-        extra = f" [{params}]" if params else ""
+        duration = a.params.get("duration_s")
+        extra = f" {human_duration(float(duration))}" if duration is not None else ""
+        if a.reason:
+            extra += f" «{a.reason}»"
         detail = f" — {a.detail}" if a.detail else ""
         by = f" by {a.actor_id}" if a.actor_id else ""
         yield f"  {a.position}. {a.kind}{extra}: {a.state}{by} at {_t(a.updated_at or a.at, tz)}{detail}"
@@ -370,6 +370,15 @@ def story_lines(story: Any, tz: ZoneInfo) -> Iterable[str]:
     for au in story.audit:
         detail = f" {json.dumps(au.detail, ensure_ascii=False)}" if au.detail else ""
         yield f"  {_t(au.at, tz)} {au.actor_id} {au.command}{detail}"
+
+
+def human_duration(seconds: float) -> str:
+    """86400 -> 1d, 5400 -> 1h30m."""
+    minutes = round(seconds / 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [f"{n}{u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
+    return "".join(parts) or f"{seconds:g}s"
 
 
 def _json_default(o: Any) -> Any:

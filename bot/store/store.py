@@ -193,7 +193,9 @@ def _db(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         self: Store = args[0]  # type: ignore[assignment]
         with self._lock:
-            if self._down is not None and not self._try_recover(force=True):
+            # While down, try the database again only every retry_interval_s: a
+            # read must not stall the bot on a connect timeout each time.
+            if self._down is not None and not self._try_recover():
                 raise StoreUnavailable(f"the database is unreachable ({self._down.reason})")
             try:
                 return fn(*args, **kwargs)
