@@ -32,6 +32,7 @@ from bot.commands.base import (
     usage,
 )
 from bot.errors import NotAFriend
+from bot.store.admin_repo import remove_room_blacklist
 from bot.verdicts import Severity
 
 log = logging.getLogger(__name__)
@@ -220,31 +221,35 @@ async def ban(ctx: CommandContext) -> None:
 
 
 async def unban(ctx: CommandContext) -> None:
+    """A global admin lifts every entry that bars the member (from this room, or from all when
+    sent privately); a room admin only the entries of their own rooms."""
     app = ctx.app
     if ctx.in_room:
-        if not ctx.mention_ids:
-            first, _ = parse.split_first(ctx.args)
-            if not parse.CONTACT_ID.match(first):  # a kicked member cannot be @mentioned: take the id
-                raise usage(U_UNBAN)
-            contact = first
-        else:
-            contact = ctx.mention_ids[0]
         require_admin_of(app, ctx.room_id, ctx.sender_id)
-        rooms: list[str | None] = [ctx.room_id]
+        if ctx.mention_ids:
+            contact = ctx.mention_ids[0]
+        else:
+            contact, _ = parse.split_first(ctx.args)  # a removed member cannot be @mentioned: take the id
+        rooms = [ctx.room_id]
     else:
         contact, _ = parse.split_first(ctx.args)
-        if not parse.CONTACT_ID.match(contact):
-            raise usage(U_UNBAN)
-        if app.rooms.is_global_admin(ctx.sender_id):
-            rooms = [None]
-        else:
-            rooms = [r for r in app.rooms.info if may_act_in(app, r, ctx.sender_id)]
-            if not rooms:
-                raise Refused(t.NOT_ROOM_ADMIN)
-    removed = sum(app.store.blacklist_remove(contact, room_id=r, by=ctx.sender_id, at=ctx.at) for r in rooms)
+        rooms = [r for r in app.rooms.info if may_act_in(app, r, ctx.sender_id)]
+    if not parse.CONTACT_ID.match(contact):
+        raise usage(U_UNBAN)
+    if app.rooms.is_global_admin(ctx.sender_id):
+        scope: list[str | None] = list(rooms) if ctx.in_room else [None]
+        removed = sum(app.store.blacklist_remove(contact, room_id=r, by=ctx.sender_id, at=ctx.at) for r in scope)
+    else:
+        if not rooms:
+            raise Refused(t.NOT_ROOM_ADMIN)
+        removed = sum(remove_room_blacklist(app.store, contact, r, by=ctx.sender_id, at=ctx.at) for r in rooms)
+    still = next((e for r in rooms if (e := app.store.is_blacklisted(contact, r)) is not None), None)
     name = await display_name(app, ctx.room_id, contact)
     audit(ctx, "unban", target_id=contact, removed=removed)
-    await ctx.reply_private(t.fill(t.UNBANNED if removed else t.NOT_BANNED, name=name))
+    if still is not None:
+        await ctx.reply_private(t.fill(t.STILL_BANNED, name=name))
+    else:
+        await ctx.reply_private(t.fill(t.UNBANNED if removed else t.NOT_BANNED, name=name))
 
 
 # --- cases -----------------------------------------------------------------------------------

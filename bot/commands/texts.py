@@ -39,6 +39,7 @@ BAN_ASKED = "已将 {name} 拉黑（我没有本群管理权限，已请群主�
 ACT_FAILED = "案件 {case}：对 {name} 的「{action}」未能完成（{error}），请人工处理。"
 UNBANNED = "已将 {name} 移出黑名单，可以重新邀请入群。"
 NOT_BANNED = "{name} 不在黑名单中。"
+STILL_BANNED = "{name} 在所有群通用的黑名单中，需由总管理员私聊我“解除拉黑 微信号”解除。"
 PARDONED = "案件 {case} 已撤销：记录不再计入违规次数，禁言、黑名单随之解除，已告知 {name}。"
 PARDONED_KICKED = "{name} 此前已被移出，如需请重新邀请入群。"
 ALREADY_PARDONED = "案件 {case} 此前已撤销。"

@@ -120,3 +120,18 @@ def test_an_admin_of_one_room_cannot_act_on_another(tmp_path: Path) -> None:
         assert bot.wechat.kicked == []
 
     play(story, config=config(), setup=two_rooms, db=tmp_path)
+
+
+def test_a_room_admin_cannot_lift_a_blacklist_entry_that_bars_other_rooms_too(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        bot.store.blacklist_add("wxid_spam", scope="bot", reason="诈骗", by=ADMIN)
+        bot.store.blacklist_add("wxid_spam", scope="room", room_id=ROOM, reason="广告", by=MOD)
+        await private(bot, MOD, "解除拉黑 wxid_spam")
+        assert "需由总管理员" in last_private(bot, MOD)
+        assert bot.store.is_blacklisted("wxid_spam", ROOM_B) is not None, "room B is still protected"
+        assert [e.room_id for e in bot.store.blacklist()] == [None], "only room A's own entry went"
+        await private(bot, ADMIN, "解除拉黑 wxid_spam")
+        assert bot.store.blacklist() == []
+        assert "移出黑名单" in last_private(bot, ADMIN)
+
+    play(story, config=config(), setup=two_rooms, db=tmp_path)
