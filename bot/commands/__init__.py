@@ -104,14 +104,19 @@ async def reject(ctx: CommandContext) -> None:
 
 
 async def show_help(ctx: CommandContext) -> None:
+    """Every command registered on this app (the core's #启用, other features' too) this person may use."""
     app = ctx.app
+    if ctx.in_room and not ctx.is_admin:
+        try:  # room admins change without an event
+            app.rooms.remember(await app.puppet.room_info(ctx.room_id))
+        except Exception as exc:
+            log.info("room %s: cannot re-read its admins (%s)", ctx.room_id, exc)
     is_admin = ctx.is_admin or any(app.rooms.is_admin(r, ctx.sender_id) for r in app.rooms.info)
-    if not is_admin:
-        await ctx.reply_private(t.HELP_MEMBER)
-        return
-    lines = [t.HELP_ADMIN_HEAD]
-    lines += [f"{s.usage} —— {s.help}" for s in SPECS if s.admin_only]
-    lines.append(t.HELP_MEMBER)
+    everyone = [c for c in app.commands.commands() if not c.admin_only and c.usage]
+    lines = [t.HELP_EVERYONE_HEAD, *(f"{c.usage} —— {c.help}" if c.help else c.usage for c in everyone)]
+    if is_admin:
+        admins = [c for c in app.commands.commands() if c.admin_only and c.usage]
+        lines = [t.HELP_ADMIN_HEAD, *(f"{c.usage} —— {c.help}" if c.help else c.usage for c in admins), *lines]
     await ctx.reply_private("\n".join(lines))
 
 

@@ -67,6 +67,7 @@ REPORT_TOO_MANY = "你的举报已收到多条，管理员会逐一处理，请�
 STATS_NONE = "你管理的群今天还没有统计数据。"
 
 HELP_ADMIN_HEAD = "管理员命令（群内发送，或私聊我；@ 成员请长按头像选择）："
+HELP_EVERYONE_HEAD = "所有人可用："
 HELP_MEMBER = (
     "可用命令：\n"
     "#群规 查看群规\n"

@@ -141,7 +141,7 @@ ZHOU, ZHENG = "wxid_zhou", "wxid_zheng"
 
 # (id, sender, text, in the room?, @mentions, conversation that hears it, what it hears)
 EVERY_COMMAND = [
-    ("help", LI, "#帮助", True, [], LI, "#群规 查看群规"),
+    ("help", LI, "#帮助", True, [], LI, "#群规 —— 查看群规"),
     ("rules", LI, "#群规", True, [], ROOM, "本群群规要点"),
     ("warn", OWNER, "#警告 @吴八\u2005发广告", True, [WU], ROOM, "请注意：发广告（案件号 1）"),
     ("mute", OWNER, "#禁言 @吴八\u2005 1h 刷屏", True, [WU], ROOM, "禁言至"),
