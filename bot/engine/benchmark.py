@@ -24,7 +24,7 @@ from pathlib import Path
 from bot.engine import Engine, load_rules, normalize
 from bot.events import Message, MessageType, Sender
 
-SAMPLES = (
+SAMPLES = (  # about three in four are ordinary talk, as in a real group
     "收到，谢谢",
     "今天金价又涨了，老板开会说要把低品位矿重新圈一遍",
     "毒砂和黄铁矿浮选时一起走，砷硫分离太难了",
@@ -37,6 +37,18 @@ SAMPLES = (
     "明天上午九点开会，大家别迟到",
     "生日快乐🎂",
     "🙏🙏",
+    "这批矿石的含砷量偏高，建议先做个预氧化试验",
+    "好的，我下午把报告发群里",
+    "浸出率只有85%，是不是磨矿细度不够",
+    "有没有人用过那个新型浓密机？效果怎么样",
+    "周六的聚会定在老地方，六点半开始",
+    "这本书我看完了，第三章写得特别好",
+    "哪位有上次培训的课件，麻烦发我一下",
+    "谢谢周总的红包🧧[抱拳]",
+    "我们这边今天停电，报表明天再交",
+    "收到",
+    "1",
+    "赞👍",
     "兼💰职🔥日💰结✨在家💰可做👉v：aa9966",
     "代♥开♥发♥票 全国各地 联系V信：kp_6688",
     "有jian zhi需要的jia wei xin：ww5588，ri结不拖",

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import re2
+
 from bot.engine.normalize import fold_chars, normalize, normalize_cached
 from bot.events import Message, MessageType, Sender
 from bot.verdicts import Evidence
@@ -73,6 +75,7 @@ class Context:
     """Everything conditions may read about one message; computed lazily, once."""
 
     __slots__ = (
+        "_bytes",
         "_hits",
         "_links",
         "_norm",
@@ -107,6 +110,18 @@ class Context:
         self.regexes = regexes
         """The engine's RegexIndex: every pattern of a field in one RE2 set, or None."""
         self._regex: dict[tuple[str, bool], frozenset[int] | None] = {}
+        self._bytes: dict[tuple[str, bool], bytes] = {}
+
+    def present(self, name: str) -> bool:
+        """Whether the field can hold anything at all (cheap: no normalisation)."""
+        m = self.message
+        if name == "text":
+            return bool(m.text or m.title or m.description or m.app or m.card_name)
+        if name == "acrostic":
+            return m.text.count("\n") >= 2
+        if name == "links":
+            return bool(m.url or m.qr_payloads or self.links())
+        return bool(getattr(m, name, ""))
 
     def raw(self, name: str) -> str:
         value = self._raw.get(name)
@@ -141,6 +156,15 @@ class Context:
             self._hits[name] = value
         return value
 
+    def encoded(self, name: str, raw: bool) -> bytes:
+        """The field as UTF-8, encoded once for every RE2 call on it."""
+        key = (name, raw)
+        value = self._bytes.get(key)
+        if value is None:
+            value = (self.raw(name) if raw else self.norm(name)).encode("utf-8", "surrogatepass")
+            self._bytes[key] = value
+        return value
+
     def regex_ids(self, name: str, raw: bool) -> frozenset[int] | None:
         """Ids of the regex conditions on this field that can match, from one
         pass of an RE2 set over it; None when there is no set (run each)."""
@@ -149,8 +173,7 @@ class Context:
             return self._regex[key]
         ids = None
         if self.regexes is not None:
-            text = self.raw(name) if raw else self.norm(name)
-            ids = self.regexes.match(name, raw, text)
+            ids = self.regexes.match(name, raw, self.encoded(name, raw))
         self._regex[key] = ids
         return ids
 
@@ -172,9 +195,16 @@ class Condition:
     """Base class of every check."""
 
     line: int = 0
+    cost: int = 3
+    """Rough price of :meth:`holds`, so ``all:`` tries the cheap parts first."""
 
     def test(self, ctx: Context) -> tuple[Evidence, ...] | None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def holds(self, ctx: Context) -> bool:
+        """Whether the condition holds, without building evidence (for ``not:``
+        and for trying the cheap parts of ``all:`` first)."""
+        return self.test(ctx) is not None
 
     def children(self) -> tuple[Condition, ...]:
         return ()
@@ -197,6 +227,10 @@ class Words(Condition):
     line: int = 0
     pinyin: bool = True
     """Also match the words' pinyin spelling typed in Latin letters."""
+    cost = 1
+
+    def holds(self, ctx: Context) -> bool:
+        return self.cond_id in ctx.hits(self.field)
 
     def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
         span = ctx.hits(self.field).get(self.cond_id)
@@ -222,6 +256,16 @@ class Regex(Condition):
     cond_id: int = 0
     source: str = ""
     """The pattern as compiled (folded into the normalised alphabet for ``regex:``)."""
+    cost = 2
+
+    def holds(self, ctx: Context) -> bool:
+        text = ctx.raw(self.field) if self.raw else ctx.norm(self.field)
+        if not text:
+            return False
+        ids = ctx.regex_ids(self.field, self.raw)
+        if ids is not None:  # the RE2 set already searched this very text
+            return self.cond_id in ids
+        return self.compiled.search(text) is not None
 
     def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
         text = ctx.raw(self.field) if self.raw else ctx.norm(self.field)
@@ -229,12 +273,12 @@ class Regex(Condition):
             return None
         if not ctx.regex_may_match(self):
             return None
-        m = self.compiled.search(text)
-        if m is None:
+        found = search_span(self.compiled, ctx.encoded(self.field, self.raw), text)
+        if found is None:
             return None
         check = "raw_regex" if self.raw else "regex"
         where = "" if self.field == "text" else f"{self.field}: "
-        return (Evidence(check, m.group(0), f"{where}/{self.pattern}/"),)
+        return (Evidence(check, found, f"{where}/{self.pattern}/"),)
 
     def word_ids(self) -> frozenset[int] | None:
         return frozenset((self.cond_id,))
@@ -244,6 +288,7 @@ class Regex(Condition):
 class TypeIs(Condition):
     types: frozenset[MessageType]
     line: int = 0
+    cost = 0
 
     def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
         t = ctx.message.type
@@ -354,6 +399,7 @@ class SenderIs(Condition):
     admin: bool | None = None
     exempt: bool | None = None
     line: int = 0
+    cost = 0
 
     def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
         s = ctx.sender
@@ -397,16 +443,29 @@ def _fmt_delta(d: timedelta) -> str:
     return f"{secs // 60}分钟"
 
 
+def _by_cost(items: tuple[Condition, ...]) -> tuple[Condition, ...]:
+    return tuple(sorted(items, key=lambda c: c.cost))
+
+
 @dataclass(frozen=True, eq=False)
 class AllOf(Condition):
     items: tuple[Condition, ...]
     line: int = 0
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cost", sum(c.cost for c in self.items))
+        object.__setattr__(self, "_cheap_first", _by_cost(self.items))
+
+    def holds(self, ctx: Context) -> bool:
+        return all(c.holds(ctx) for c in self._cheap_first)  # type: ignore[attr-defined]
+
     def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
+        if not self.holds(ctx):
+            return None
         out: list[Evidence] = []
-        for c in self.items:
+        for c in self.items:  # evidence in the order the admin wrote the conditions
             ev = c.test(ctx)
-            if ev is None:
+            if ev is None:  # pragma: no cover - holds() said otherwise
                 return None
             out.extend(ev)
         return tuple(out)
@@ -428,11 +487,17 @@ class AnyOf(Condition):
     items: tuple[Condition, ...]
     line: int = 0
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cost", sum(c.cost for c in self.items))
+        object.__setattr__(self, "_cheap_first", _by_cost(self.items))
+
+    def holds(self, ctx: Context) -> bool:
+        return any(c.holds(ctx) for c in self._cheap_first)  # type: ignore[attr-defined]
+
     def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
         for c in self.items:
-            ev = c.test(ctx)
-            if ev is not None:
-                return ev
+            if c.holds(ctx):
+                return c.test(ctx)
         return None
 
     def children(self) -> tuple[Condition, ...]:
@@ -453,11 +518,36 @@ class Not(Condition):
     item: Condition
     line: int = 0
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cost", self.item.cost)
+
+    def holds(self, ctx: Context) -> bool:
+        return not self.item.holds(ctx)
+
     def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
-        return () if self.item.test(ctx) is None else None
+        return None if self.item.holds(ctx) else ()
 
     def children(self) -> tuple[Condition, ...]:
         return (self.item,)
+
+
+_UNANCHORED = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+
+
+def search_span(compiled: Any, data: bytes, text: str) -> str | None:
+    """The first match of an RE2 pattern, as text. Goes straight to RE2 on the
+    already-encoded bytes (the wrapper's str path re-encodes and maps offsets
+    back, five times slower); falls back to the public API if that changes."""
+    regexp = getattr(compiled, "_regexp", None)
+    if regexp is not None and _UNANCHORED is not None:
+        try:
+            start, end = regexp.Match(_UNANCHORED, data, 0, len(data))[0]
+        except (AttributeError, TypeError, IndexError):
+            pass
+        else:
+            return None if start < 0 else data[start:end].decode("utf-8", "replace")
+    m = compiled.search(text)
+    return None if m is None else m.group(0)
 
 
 def walk(cond: Condition):

@@ -200,8 +200,15 @@ class Engine:
                 for c in C.walk(cond):
                     if isinstance(c, C.Words):
                         self._added_word_rules.setdefault(c.cond_id, []).append(name_index[rname])
-        self._fields = sorted({c.field for c in word_conds}, key=lambda f: f != "text")
-        self._regex_fields = sorted({(c.field, c.raw) for c in regex_conds})
+        # Only fields holding a word or pattern that some rule *needs* are scanned up
+        # front to pick the candidate rules; the rest are looked at lazily, if at all.
+        required = set(self._by_word) | set(self._added_word_rules)
+        self._fields = sorted(
+            {c.field for c in word_conds if c.cond_id in required}
+            | ({"text"} if self.pinyin.active else set()),
+            key=lambda f: f != "text",
+        )
+        self._regex_fields = sorted({(c.field, c.raw) for c in regex_conds if c.cond_id in required})
         # rules to try anyway when a field's patterns could not share one RE2 set
         self._regex_rules: dict[tuple[str, bool], set[int]] = {}
         for c in regex_conds:
@@ -257,26 +264,31 @@ class Engine:
             return []
         ctx = C.Context(message, sender, settings, self.index.scan, regexes=self.regexes)
         candidates: set[int] = set(self._always)
+        by_word = self._by_word
         for name in self._fields:
+            if not ctx.present(name):
+                continue
             hits = ctx.hits(name)
             if name == "text" and self.pinyin.active:
                 extra = self.pinyin.scan(ctx.norm("text"), hits)
                 if extra:
                     hits.update(extra)
             for cid in hits:
-                rules = self._by_word.get(cid)
+                rules = by_word.get(cid)
                 if rules:
                     candidates.update(rules)
                 added = self._added_word_rules.get(cid)
                 if added:
                     candidates.update(added)
         for name, raw in self._regex_fields:
+            if not ctx.present(name):
+                continue
             ids = ctx.regex_ids(name, raw)
             if ids is None:
                 candidates.update(self._regex_rules.get((name, raw), ()))
                 continue
             for cid in ids:
-                rules = self._by_word.get(cid)
+                rules = by_word.get(cid)
                 if rules:
                     candidates.update(rules)
         out: list[Violation] = []

@@ -113,17 +113,26 @@ _ASCII_ALIASES = {
     "jia v": "加微信",
     "jia vx": "加微信",
 }
+
+
+def _ascii_alias(k: str) -> str:
+    # literal first, then "no letter before it" as a look-behind over the literal:
+    # every alternative starting with a literal lets the regex engine skip ahead fast
+    return rf"{re.escape(k)}(?<![a-z]{re.escape(k)})(?![a-z])"
+
+
 _ALIAS_RE = re.compile(
     "|".join(
         [re.escape(k) for k in sorted(_ALIASES, key=len, reverse=True)]
-        + [rf"(?<![a-z]){re.escape(k)}(?![a-z])" for k in sorted(_ASCII_ALIASES, key=len, reverse=True)]
+        + [_ascii_alias(k) for k in sorted(_ASCII_ALIASES, key=len, reverse=True)]
         # "v:abc123", "q:12345", "薇:abc": a bare v, q or 微-like hanzi labelling a handle
-        + [r"(?<![0-9a-z])[vq](?=:\s?[0-9a-z])", r"[微薇威徽卫](?=:\s?[0-9a-z])"]
+        + [r"[vq](?<![0-9a-z][vq])(?=:\s?[0-9a-z])", r"[微薇威徽卫](?=:\s?[0-9a-z])"]
         # a lone v after a hanzi (加我v带你, 联系我v kp_1688), but not 大v (an influencer)
-        + [f"(?<=[{_CJK}])(?<!大)v(?![a-z])", f"(?<=[{_CJK}])q(?=:?[0-9])"]
-        + [r"(?<![a-z])jia ?wei(?=:)"]
+        + [f"v(?<=[{_CJK}]v)(?<!大v)(?![a-z])", f"q(?<=[{_CJK}]q)(?=:?[0-9])"]
+        + [r"jia wei(?<![a-z]jia wei)(?=:)", r"jiawei(?<![a-z]jiawei)(?=:)"]
     )
 )
+_ALIAS_ANY = re.compile("[" + "".join(sorted({re.escape(k[0]) for k in _ALIASES} | set("vwjq"))) + "]")
 _ALL_ALIASES = {
     **_ALIASES,
     **_ASCII_ALIASES,
@@ -137,7 +146,10 @@ _ALL_ALIASES = {
     "jia wei": "加微信",
     "jiawei": "加微信",
 }
-_ALIAS_FIRST = frozenset(k[0] for k in _ALL_ALIASES)
+_FILLER_ANY = re.compile(f"{_SEP}|{_SYMBOL}")
+_CN_ANY = re.compile(f"[{_CN_DIGIT_CHARS}]")
+_SPLIT_ANY = re.compile(r"[0-9a-z][ .\-_/*·,|][0-9a-z]")
+_PHONE_ANY = re.compile(r"[0-9]{3}[ \-][0-9]")
 
 
 def _alias(m: re.Match[str]) -> str:
@@ -168,16 +180,17 @@ def normalize(text: str) -> str:
     if not text:
         return ""
     t = text.translate(CHARTABLE)
-    if not t.isascii() or " " in t or "\t" in t or "\n" in t:
+    # each step runs only when a quick character-class search says it can apply
+    if _FILLER_ANY.search(t) is not None:
         t = _WS_RE.sub(" ", t).strip()
         t = _FILLER_RE.sub("", t)
-        if not _CN_SET.isdisjoint(t):
-            t = _CN_RUN_RE.sub(_cn_digits, t)
-    elif not t.isprintable():
-        t = _WS_RE.sub(" ", t).strip()
-    t = _SPLIT_RE.sub(_join, t)
-    t = _PHONE_RE.sub(_phone, t)
-    if not _ALIAS_FIRST.isdisjoint(t):
+    if _CN_ANY.search(t) is not None:
+        t = _CN_RUN_RE.sub(_cn_digits, t)
+    if _SPLIT_ANY.search(t) is not None:
+        t = _SPLIT_RE.sub(_join, t)
+    if _PHONE_ANY.search(t) is not None:
+        t = _PHONE_RE.sub(_phone, t)
+    if _ALIAS_ANY.search(t) is not None:
         t = _ALIAS_RE.sub(_alias, t)
     return t
 
