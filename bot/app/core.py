@@ -379,6 +379,7 @@ class App:
         if event.room_id not in self.rooms.info:
             await self.notice_room(event.room_id, event.at, topic=event.room_topic)
         self.rooms.add_member(event.room_id, event.contact_id)
+        self.executor.removed.pop((event.room_id, event.contact_id), None)  # back: a new removal counts
         if not self.rooms.moderated(event.room_id, event.room_topic):
             return True
         self.store.member_joined(event)

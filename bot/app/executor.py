@@ -117,6 +117,9 @@ class Executor:
     """Called after a successful ``room.del`` (the app waits for the room-leave)."""
     on_muted: list[KickListener] = field(default_factory=list)
     """Called after a mute is announced (the app arms its expiry)."""
+    removed: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
+    """(room, contact) -> case and time of the removal done or asked for: another case within
+    ``kick_confirm_timeout_s`` does not kick (or ask) again. Forgotten when they join again."""
     dry_run_override: dict[str, bool] = field(default_factory=dict)
     """Run-time dry-run switches: room id -> on/off, ``"*"`` for every room."""
 
@@ -273,6 +276,13 @@ class Executor:
 
     async def kick(self, ctx: CaseContext, action: Action) -> Outcome:
         """``room.del``; without the right, ask the room's human admins privately."""
+        key = (ctx.room_id, ctx.contact_id)
+        earlier = self.removed.get(key)
+        window = timedelta(seconds=self.config.moderation.kick_confirm_timeout_s)
+        if earlier is not None and abs(ctx.at - earlier[1]) < window:
+            # two cases (a burst of messages) decided the same removal
+            return Outcome(action, DONE, f"already removed or requested (case {earlier[0]})")
+        self.removed[key] = (ctx.case_text, ctx.at)
         try:
             await self.port.kick(ctx.room_id, ctx.contact_id)
         except NotPermitted as exc:

@@ -482,3 +482,17 @@ def test_a_room_whose_details_cannot_be_read_is_still_moderated(tmp_path: Path) 
 
     config = make_config(rooms=(RoomSelector(id=ROOM), RoomSelector(id="r-odd@chatroom")))
     play(story, config=config, setup=room_with_members, db=tmp_path)
+
+
+def test_two_cases_deciding_the_same_removal_kick_once(tmp_path: Path) -> None:
+    def setup(w: FakeWeChat) -> None:
+        room_with_members(w, bot_is_owner=False)
+
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "澳门赌场上线了")
+        await bot.says(LI, "澳门赌场日赚千元")
+        requests = [s for s in bot.wechat.private_to(OWNER) if "请协助移出" in s.text]
+        assert len(requests) == 1, "the admins are asked once"
+        assert states(bot.store, 2)["kick"] == "done"
+
+    play(story, config=configured(), setup=setup, db=tmp_path)
