@@ -268,13 +268,17 @@ class Replay:
 
     def handle(self, entry: Entry) -> Outcome:
         event = entry.event
+        records = self.moderator.records
         if isinstance(event, MemberJoined):
             self._joined[(event.room_id, event.contact_id)] = (event.at, event.inviter_id)
+            _call(records, "member_joined", event)
             return Outcome(entry.line, event.room_id, event.contact_id, event, entry.name)
         if isinstance(event, MemberLeft):
             self._joined.pop((event.room_id, event.contact_id), None)
+            _call(records, "member_left", event)
             return Outcome(entry.line, event.room_id, event.contact_id, event, entry.name)
         decision = self.moderator.handle(event, self.sender(event.room_id, event.sender_id))
+        _call(records, "note_message", event)
         return Outcome(entry.line, event.room_id, event.sender_id, event, entry.name, decision)
 
     def run(
@@ -285,6 +289,14 @@ class Replay:
                 on_error(entry)
             else:
                 yield self.handle(entry)
+
+
+def _call(records: object, method: str, event: object) -> None:
+    """Tell records that keep member facts and daily counts (the SQL store) what
+    a live bot would tell them; records that only keep violations have no such method."""
+    fn = getattr(records, method, None)
+    if callable(fn):
+        fn(event)
 
 
 def outcome_json(outcome: Outcome) -> dict[str, Any]:

@@ -226,3 +226,26 @@ def test_all_shows_every_line_in_the_table(tmp_path, capsys):
     assert main(["replay", str(path), "--all"]) == 0
     out = capsys.readouterr().out
     assert "紫金-王工" in out and "[入群]" in out
+
+
+def test_replay_into_a_sqlite_store_twice_adds_nothing_the_second_time(tmp_path, capsys, monkeypatch):
+    import sqlite3
+
+    monkeypatch.chdir(tmp_path)  # the store's journal directory is relative to the working directory
+    rows = [
+        event(0, "wxid_new", type="join", inviter="wxid_friend"),
+        event(30, "wxid_new", "兼职日结，加V：ab12345"),
+        event(60, "wxid_li", "早上好"),
+        event(400, "wxid_new", "兼职日结，加V：ab12345"),
+    ]
+    path = write(tmp_path, rows)
+    db = tmp_path / "q.db"
+    first, _ = replay_json(capsys, path, "--db", f"sqlite:///{db}")
+    second, _ = replay_json(capsys, path, "--db", f"sqlite:///{db}")
+    assert [d["violations"] for d in first] == [d["violations"] for d in second]
+    assert [d["actions"] for d in first] == [d["actions"] for d in second]
+    with sqlite3.connect(db) as conn:
+        (violations,) = conn.execute("select count(*) from violations").fetchone()
+        (cases,) = conn.execute("select count(*) from cases").fetchone()
+    muted = sum(1 for d in first if d.get("muted"))  # speaking while muted is on record too
+    assert cases == 2 and violations == sum(len(d["violations"]) for d in first) + muted
