@@ -30,6 +30,14 @@ def test_messages_count_per_day_with_speakers_and_last_spoke(store):
     assert store.top_speakers(ROOM, date(2026, 11, 20)) == [(LI, 3), (WANG, 2)]
 
 
+def test_a_message_noted_twice_counts_once(store):
+    store.note_message(msg("a"))
+    store.note_message(msg("a"))
+    store.note_message(ROOM, LI, T0 + timedelta(minutes=1), "李四")  # no id: always counted
+    [day] = store.daily_counts(ROOM, T0.date())
+    assert day.messages == 2
+
+
 def test_speakers_are_counted_once_per_day_across_flushes(store):
     store.note_message(msg("a"))
     store.flush()
