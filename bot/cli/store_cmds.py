@@ -345,7 +345,7 @@ def story_lines(story: Any, tz: ZoneInfo) -> Iterable[str]:
             extra += f" «{a.reason}»"
         detail = f" — {a.detail}" if a.detail else ""
         by = f" by {a.actor_id}" if a.actor_id else ""
-        yield f"  {a.position}. {a.kind}{extra}: {a.state}{by} at {_t(a.updated_at or a.at, tz)}{detail}"
+        yield f"  {a.position}. {a.kind}{extra}: {a.state}{by} at {_t(a.at if a.state == 'decided' else (a.updated_at or a.at), tz)}{detail}"
     for m in story.mutes:
         end = (
             f"lifted by {m.lifted_by} at {_t(m.lifted_at, tz)}"

@@ -106,3 +106,17 @@ def test_db_upgrade_works_from_any_working_directory(tmp_path):
 def test_migrations_ship_inside_the_package():
     assert (ROOT / "bot" / "store" / "migrations" / "env.py").is_file()
     assert migrate.migrations_dir().resolve() == (ROOT / "migrations").resolve()
+
+
+def test_several_bots_starting_at_once_migrate_once(db_url, tmp_path):
+    """Bot processes sharing one database may start together: one upgrades,
+    the others wait and find the schema ready."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def start(i: int) -> str | None:
+        with open_store(db_url, journal_dir=None, bot_id=f"wxid_bot{i}") as store:
+            return migrate.current_revision(store.engine)
+
+    with ThreadPoolExecutor(4) as pool:
+        revisions = list(pool.map(start, range(4)))
+    assert revisions == [migrate.head_revision()] * 4
