@@ -172,11 +172,11 @@ def run(rules_path: Path, words: int, n: int) -> None:
         f"max {latencies[-1] * 1e3:.1f} ms (target p99 ≤ 1 ms)"
     )
 
+    e = engine.with_rules(rules)
+    e.flood.clear()
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    e = engine.with_rules(rules)
-    e.flood.clear()
     t0 = datetime(2026, 11, 21, tzinfo=timezone.utc)
     k = 0
     for room in range(100):

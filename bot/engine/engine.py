@@ -17,7 +17,7 @@ import ahocorasick_rs
 import re2
 
 from bot.engine import checks as C
-from bot.engine.flood import FloodTracker, message_fingerprint
+from bot.engine.flood import FloodPlan, FloodTracker, message_fingerprint
 from bot.engine.loader import re2_options
 from bot.engine.model import Example, FloodSpec, Rule, RuleSet
 from bot.engine.pinyin import PinyinIndex
@@ -138,8 +138,8 @@ class RoomView:
     flood: dict[str, FloodSpec] = field(default_factory=dict)
     severity: dict[str, Severity] = field(default_factory=dict)
     exempt: frozenset[str] = frozenset()
-    flood_rules: list[tuple[_Compiled, FloodSpec | None]] | None = None
-    """Flood rules active in the room, with the room's thresholds (filled on first use)."""
+    flood_rules: dict[tuple[MessageType, bool], FloodPlan] | None = None
+    """Flood rules active in the room per message type and admin-ness (filled on first use)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,30 +322,43 @@ class Engine:
             return None
         return self._violation(rule, ctx.message, evidence, view)
 
+    def _flood_plan(self, view: RoomView, mtype: MessageType, is_admin: bool) -> FloodPlan:
+        """The flood rules that judge this kind of message from this kind of
+        sender in this room, with their thresholds; computed once, then cached."""
+        if view.flood_rules is None:
+            view.flood_rules = {}
+        key = (mtype, is_admin)
+        plan = view.flood_rules.get(key)
+        if plan is None:
+            rules: list[Rule] = []
+            specs: list[FloodSpec] = []
+            for i in self._flood:
+                comp = self._compiled[i]
+                rule = comp.rule
+                spec = view.flood.get(rule.name, rule.flood)
+                if spec is None or not view.active.get(rule.name, rule.enabled):
+                    continue
+                if rule.types is not None and mtype not in rule.types:
+                    continue
+                if is_admin and not comp.binds_admins:
+                    continue
+                rules.append(rule)
+                specs.append(spec)
+            plan = FloodPlan(tuple(rules), tuple(specs))
+            view.flood_rules[key] = plan
+        return plan
+
     def _judge_flood(self, ctx: C.Context, view: RoomView, track: bool) -> list[Violation]:
         message = ctx.message
-        rules: list[Rule] = []
-        specs: list[FloodSpec] = []
-        if view.flood_rules is None:
-            view.flood_rules = [
-                (self._compiled[i], view.flood.get(self._compiled[i].rule.name, self._compiled[i].rule.flood))
-                for i in self._flood
-                if view.active.get(self._compiled[i].rule.name, self._compiled[i].rule.enabled)
-            ]
-        is_admin = ctx.sender.is_admin
-        mtype = message.type
-        for comp, spec in view.flood_rules:
-            rule = comp.rule
-            if spec is None or (rule.types is not None and mtype not in rule.types):
-                continue
-            if is_admin and not comp.binds_admins:
-                continue
-            rules.append(rule)
-            specs.append(spec)
-        fp = message_fingerprint(message, ctx.norm("text"))
-        results = self.flood.observe(message, fp, specs, self._horizon, record=track)
+        plan = self._flood_plan(view, message.type, ctx.sender.is_admin)
+        if not plan.specs:
+            return []
+        fp = message_fingerprint(message, ctx.norm("text")) if plan.needs_fingerprint else ""
+        results = self.flood.observe(message, fp, plan, self._horizon, record=track)
+        if results is None:
+            return []
         out = []
-        for rule, evidence in zip(rules, results, strict=True):
+        for rule, evidence in zip(plan.rules, results, strict=True):
             if evidence is None:
                 continue
             if rule.when is not None:

@@ -13,10 +13,11 @@ Different members never flood together: every count is per member.
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict
-from collections.abc import Sequence
 
 from bot.engine.model import FloodSpec
+from bot.engine.normalize import fingerprint
 from bot.events import MEDIA_TYPES, Message, MessageType
 from bot.verdicts import Evidence
 
@@ -28,11 +29,24 @@ EVICT_PER_MESSAGE = 8
 _CARD_TYPES = frozenset({MessageType.URL, MessageType.MINI_PROGRAM, MessageType.CONTACT_CARD})
 
 
+class FloodPlan:
+    """The flood rules that apply to one kind of message in one room, prepared
+    once so that judging a message is a single pass over the member's history."""
+
+    __slots__ = ("album", "cross_min", "needs_fingerprint", "rules", "specs")
+
+    def __init__(self, rules: tuple, specs: tuple[FloodSpec, ...]) -> None:
+        self.rules = rules
+        self.specs = specs
+        self.album = max((s.album_seconds for s in specs), default=0.0)
+        crossing = [s.min_length for s in specs if s.cross_room is not None]
+        self.cross_min = min(crossing) if crossing else None
+        self.needs_fingerprint = any(s.repeat is not None or s.cross_room is not None for s in specs)
+
+
 def message_fingerprint(message: Message, normalised_text: str) -> str:
     """What makes two messages copies: see :func:`bot.engine.normalize.fingerprint`;
     images and files by file, stickers by sticker, cards by title and link."""
-    from bot.engine.normalize import fingerprint
-
     t = message.type
     if t in MEDIA_TYPES or t is MessageType.EMOTICON:
         ident = message.media_key or message.file_name.replace("\\", "/").rsplit("/", 1)[-1] or message.text
@@ -48,11 +62,22 @@ UNIT = 1
 MEDIA = 2
 """Entry flag: a picture, video or file."""
 STRIDE = 4
-"""A member's history is one flat list: at, fingerprint hash, flags, room number, at, ..."""
+"""A member's history is one flat array of doubles: at, fingerprint hash, flags,
+room number, at, ... (an ``array`` holds no Python objects: small, and nothing
+for the garbage collector to walk)."""
+_HASH_BITS = (1 << 52) - 1
+"""Fingerprint hashes are cut to 52 bits so that a double holds them exactly."""
 
 
 def _check(
-    spec: FloodSpec, at: float, unit: bool, fp: int, room: int, history: list, shown: str, long_enough: bool
+    spec: FloodSpec,
+    at: float,
+    unit: bool,
+    fp: float,
+    room: int,
+    history: array,
+    shown: str,
+    long_enough: bool,
 ) -> tuple[Evidence, ...] | None:
     found: list[Evidence] = []
     last = len(history) - STRIDE
@@ -64,7 +89,7 @@ def _check(
             if history[i] <= since:
                 break
             if history[i + 3] == room:
-                count += history[i + 2] & UNIT
+                count += int(history[i + 2]) & UNIT
         if count > n:
             found.append(Evidence("flood.burst", "", f"{secs:g} 秒内第 {count} 条消息（上限 {n} 条）"))
     if spec.repeat is not None and fp:
@@ -102,7 +127,7 @@ class FloodTracker:
     one thing, so 100 rooms x 500 members all talking stay around 15 MB."""
 
     def __init__(self) -> None:
-        self._members: OrderedDict[str, list] = OrderedDict()
+        self._members: OrderedDict[str, array[float]] = OrderedDict()
         self._rooms: dict[str, int] = {}
 
     def __len__(self) -> int:
@@ -112,25 +137,28 @@ class FloodTracker:
         self,
         message: Message,
         fp: str,
-        specs: Sequence[FloodSpec],
+        plan: FloodPlan,
         horizon: float,
         *,
         record: bool = True,
-    ) -> list[tuple[Evidence, ...] | None]:
-        """Check ``message`` against each spec, then (with ``record``) remember it.
-        Returns one result per spec: evidence when that threshold is crossed."""
+    ) -> list[tuple[Evidence, ...] | None] | None:
+        """Check ``message`` against each of the plan's thresholds, then (with
+        ``record``) remember it. Returns one result per spec (evidence when that
+        threshold is crossed), or None when none is."""
         at = message.at.timestamp()
         sender = message.sender_id
-        room = self._rooms.get(message.room_id)
+        rooms = self._rooms
+        room = rooms.get(message.room_id)
         if room is None:
-            room = len(self._rooms)
+            room = len(rooms)
             if record:
-                self._rooms[message.room_id] = room
-        history = self._members.get(sender)
-        if history is None:
-            history = []
+                rooms[message.room_id] = room
+        members = self._members
+        history = members.get(sender)
         cutoff = at - horizon
-        if history and history[0] <= cutoff:
+        if history is None:
+            history = array("d")
+        elif history[0] <= cutoff:
             i = STRIDE
             while i < len(history) and history[i] <= cutoff:
                 i += STRIDE
@@ -138,20 +166,27 @@ class FloodTracker:
         is_media = message.type in MEDIA_TYPES
         unit = True
         if is_media:
-            album = max((s.album_seconds for s in specs), default=0.0)
             for i in range(len(history) - STRIDE, -1, -STRIDE):
-                if history[i + 3] == room and history[i + 2] & MEDIA:
-                    unit = at - history[i] > album
+                if history[i + 3] == room and int(history[i + 2]) & MEDIA:
+                    unit = at - history[i] > plan.album
                     break
-        h = (hash(fp) or 1) if fp else 0
-        shown = fp[:60]
-        results = [_check(s, at, unit, h, room, history, shown, len(fp) >= s.min_length) for s in specs]
+        h = float((hash(fp) & _HASH_BITS) or 1) if fp else 0.0
+        results = None
+        if history:  # a first message can cross no threshold (each needs at least two)
+            shown = fp[:60]
+            n_fp = len(fp)
+            for k, spec in enumerate(plan.specs):
+                found = _check(spec, at, unit, h, room, history, shown, n_fp >= spec.min_length)
+                if found is not None:
+                    if results is None:
+                        results = [None] * len(plan.specs)
+                    results[k] = found
         if record:
-            history += (at, h, (UNIT if unit else 0) | (MEDIA if is_media else 0), room)
+            history.extend((at, h, (UNIT if unit else 0) | (MEDIA if is_media else 0), room))
             if len(history) > MAX_ENTRIES * STRIDE:
                 del history[: len(history) - MAX_ENTRIES * STRIDE]
-            self._members[sender] = history
-            self._members.move_to_end(sender)
+            members[sender] = history
+            members.move_to_end(sender)
             self._evict(cutoff)
         return results
 
