@@ -354,6 +354,8 @@ def _featured_view(r: Any) -> FeaturedView:
 
 
 OUTGOING: Table = m.OutgoingMessage.__table__  # type: ignore[assignment]
+HELD = "held: quiet hours"
+"""``detail`` of the rows this module keeps: other users of the table are left alone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,6 +404,7 @@ class HeldMessages:
                         created_at=now or utcnow(),
                         not_before=not_before,
                         state="pending",
+                        detail=HELD,
                     )
                 ).inserted_primary_key[0]
             )
@@ -414,6 +417,7 @@ class HeldMessages:
                 .where(
                     OUTGOING.c.bot_id == self.store.bot_id,
                     OUTGOING.c.state == "pending",
+                    OUTGOING.c.detail == HELD,
                     OUTGOING.c.not_before <= now,
                 )
                 .order_by(OUTGOING.c.not_before, OUTGOING.c.id)
@@ -425,13 +429,14 @@ class HeldMessages:
         with self.store.engine.connect() as conn:
             rows = conn.execute(
                 select(OUTGOING)
-                .where(OUTGOING.c.bot_id == self.store.bot_id, OUTGOING.c.state == "pending")
+                .where(OUTGOING.c.bot_id == self.store.bot_id, OUTGOING.c.state == "pending",
+                       OUTGOING.c.detail == HELD)
                 .order_by(OUTGOING.c.id)
             )
             return [_held_view(r) for r in rows]
 
     @_db
-    def claim(self, message_id: int, now: datetime, state: str = "sent", detail: str = "") -> bool:
+    def claim(self, message_id: int, now: datetime, state: str = "sent", detail: str = "sent after quiet hours") -> bool:
         """pending -> ``state``; True for the one caller that moved it (then it sends)."""
         with self.store._tx() as conn:
             n = conn.execute(
