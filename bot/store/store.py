@@ -101,13 +101,21 @@ class Store(CasesMixin, MembersMixin, SanctionsMixin, ReportsMixin, StoreBase):
                 for room, contact, starts, until in mutes:
                     self._mutes[(room, contact)].append((starts, until))
                 rows = conn.execute(
-                    select(VIOLATIONS, CASES.c.state)
+                    select(
+                        VIOLATIONS.c.sender_id,
+                        VIOLATIONS.c.at,
+                        VIOLATIONS.c.rule,
+                        VIOLATIONS.c.category,
+                        VIOLATIONS.c.severity,
+                        VIOLATIONS.c.room_id,
+                        VIOLATIONS.c.message_id,
+                    )
                     .join(CASES, CASES.c.id == VIOLATIONS.c.case_id)
                     .where(VIOLATIONS.c.at >= since, CASES.c.state != "pardoned")
-                    .order_by(VIOLATIONS.c.at)
+                    .order_by(VIOLATIONS.c.at.desc(), VIOLATIONS.c.id.desc())
                     .limit(100_000)
-                )
-                for r in rows:
+                ).all()
+                for r in reversed(rows):  # the newest 100,000, oldest first
                     self._remember_offence(
                         r.sender_id,
                         PastOffence(r.at, r.rule, r.category, Severity(r.severity), r.room_id, r.message_id),
