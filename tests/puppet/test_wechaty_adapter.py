@@ -173,16 +173,24 @@ async def test_login_names_the_bot_and_logout_is_reported(srv: FakePuppetService
     assert out.reason == "logged out from the phone"
 
 
-@scenario
-async def test_undecodable_events_and_a_failing_handler_do_not_stop_the_stream(
-        srv: FakePuppetService, puppet: Any, rec: Any) -> None:
+def test_undecodable_events_and_a_failing_handler_do_not_stop_the_stream(tmp_path: Path) -> None:
     from wechaty_grpc.wechaty.puppet import EventType
 
-    srv.emit(EventType.EVENT_TYPE_ROOM_JOIN, {"roomId": 42, "inviteeIdList": "nope"})  # garbage
-    srv.emit(EventType.EVENT_TYPE_MESSAGE, {"messageId": "msg-that-does-not-exist"})
-    srv.emit(EventType.EVENT_TYPE_MESSAGE, {})
-    srv.say(ZHANG, "still here", room=ROOM)
-    await rec.message("still here")
+    async def choke(event: ev.Event) -> None:
+        if isinstance(event, ev.Message) and event.text == "boom":
+            raise RuntimeError("the handler chokes on this one")
+
+    async def main() -> None:
+        async with wechat() as srv, running(srv.endpoint, tmp_path, handler=choke) as (_puppet, rec):
+            srv.emit(EventType.EVENT_TYPE_ROOM_JOIN, {"roomId": 42, "inviteeIdList": "nope"})  # garbage
+            srv.emit(EventType.EVENT_TYPE_MESSAGE, {"messageId": "msg-that-does-not-exist"})
+            srv.emit(EventType.EVENT_TYPE_MESSAGE, {})
+            srv.say(ZHANG, "boom", room=ROOM)
+            srv.say(ZHANG, "still here", room=ROOM)
+            await rec.message("still here")
+            assert [m.text for m in rec.of(ev.Message)] == ["boom", "still here"]
+
+    arun(main())
 
 
 # --------------------------------------------------------------------------- actions out
