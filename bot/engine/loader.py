@@ -1035,8 +1035,12 @@ def parse_rules(text: str, path: str = "rules.yaml", base: Path | None = None) -
         raise RulesError("the rules are nested too deeply", path, None) from None
 
 
-def load_rules(path: str | Path) -> RuleSet:
-    """Read and validate a rules file; raises :class:`RulesError` naming file:line: key."""
+def load_rules(path: str | Path, *, check_examples: bool = False) -> RuleSet:
+    """Read and validate a rules file; raises :class:`RulesError` naming file:line: key.
+
+    With ``check_examples`` every rule must also pass its own ``examples:``
+    (the first failure is raised), so a live reload refuses an edit that
+    breaks them, as ``qunguard check`` does."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -1046,4 +1050,11 @@ def load_rules(path: str | Path) -> RuleSet:
         raise RulesError("rules file is not UTF-8 text", str(p)) from None
     except OSError as exc:
         raise RulesError(f"cannot read rules file: {exc.strerror}", str(p)) from None
-    return parse_rules(text, str(p), p.resolve().parent)
+    rules = parse_rules(text, str(p), p.resolve().parent)
+    if check_examples:
+        from bot.engine.engine import Engine
+
+        failures = Engine(rules).check_examples()
+        if failures:
+            raise failures[0]
+    return rules

@@ -197,3 +197,16 @@ def test_a_huge_message_gets_a_verdict(engine):
     text = "正常聊天" * 250_000 + "澳门线上"
     assert engine.evaluate(say(text), Sender("a")) == []  # beyond the scanned prefix
     assert engine.evaluate(say("澳门线上" + "正常聊天" * 250_000), Sender("a"))[0].rule == "gambling"
+
+
+def test_load_rules_can_refuse_a_file_whose_examples_fail(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "rules:\n  - name: r\n    category: ad\n    severity: minor\n    message: m\n    keywords: [兼职]\n"
+        "    examples: {match: [刷单]}\n",
+        encoding="utf-8",
+    )
+    assert load_rules(path).rule("r") is not None
+    with pytest.raises(RulesError, match="example '刷单': the rule does not fire on it") as info:
+        load_rules(path, check_examples=True)
+    assert info.value.line == 7
