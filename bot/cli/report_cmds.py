@@ -20,7 +20,7 @@ def register(sub: Any) -> None:
         description="Print a room's activity per day from the store; --png also draws the charts "
         "(messages and speakers per day, violations per rule).",
     )
-    p.add_argument("--room", required=True, help="room id, or part of the room name")
+    p.add_argument("--room", help="room id, or part of the room name (without it: the rooms in the database)")
     p.add_argument("--since", default="30d", help="how far back: 30d, 2w, or a day such as 2026-11-01 (default 30d)")
     p.add_argument("--until", help="last day included, e.g. 2026-11-30 (default: today)")
     p.add_argument("--png", metavar="FILE", help="also write the charts to this PNG file")
@@ -116,6 +116,19 @@ def record_transcript(path: str, store: Any, rules_path: Path) -> int:
     return n
 
 
+def _list_rooms(store: Any) -> int:
+    from bot.store.lifecycle_repo import LifecycleRepo
+
+    rooms = LifecycleRepo(store).rooms_like("")
+    if not rooms:
+        print("no rooms in this database yet")
+        return 0
+    print("rooms (give one with --room ID or part of its name):")
+    for room_id, topic in rooms:
+        print(f"  {room_id}  {topic}")
+    return 0
+
+
 def report(args: argparse.Namespace) -> int:
     import tempfile
     from zoneinfo import ZoneInfo
@@ -143,6 +156,8 @@ def report(args: argparse.Namespace) -> int:
         config, store = _open(args)
         tmp = None
     with store:
+        if not args.room:
+            return _list_rooms(store)
         room_id, topic = _room(store, args.room)
         tz = ZoneInfo(config.schedule.timezone)
         until = parse_day(args.until, "--until") if args.until else datetime.now(tz).date()

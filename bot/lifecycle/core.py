@@ -94,6 +94,8 @@ class Lifecycle:
         """(room, contact, kind) of deadlines still running: checked on each of their messages."""
         self.welcomes: dict[str, list[Newcomer]] = {}
         """Newcomers waiting for their (merged) welcome, per room."""
+        self.searches: dict[tuple[str, str], datetime] = {}
+        """When each member last searched the featured messages (``#搜``), per room."""
         self._cap_told: dict[str, bool] = {}
         """Per room: whether the admins were told of the cap (known after the first read)."""
         self._loaded = False

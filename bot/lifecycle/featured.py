@@ -15,7 +15,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import TYPE_CHECKING
 
 from bot.app.commands import COMMANDS, CommandContext, Where
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 FEATURE_WORDS = ("精华", "feature")
 SEARCH_WORDS = ("搜", "search")
 MAX_RESULTS = 3
+SEARCH_INTERVAL = timedelta(seconds=20)
 SHOWN_CHARS = 60
 
 _QUOTE = re.compile(r"「([^「」:：\n]{1,64})[:：](.*?)」", re.DOTALL)
@@ -175,6 +176,11 @@ async def search_command(ctx: CommandContext) -> None:
     if not ctx.app.rooms.moderated(ctx.room_id):
         return
     lc = lifecycle_of(ctx.app)
+    key = (ctx.room_id, ctx.sender_id)
+    last = lc.searches.get(key)
+    if last is not None and timedelta(0) <= ctx.at - last < SEARCH_INTERVAL:
+        return  # one search per member per interval: the bot's replies count against its send limit
+    lc.searches[key] = ctx.at
     if not ctx.args:
         await ctx.reply(texts.SEARCH_USAGE)
         return

@@ -326,9 +326,11 @@ class LifecycleRepo:
 
     @_db
     def rooms_like(self, needle: str) -> list[tuple[str, str]]:
-        """(id, topic) of rooms whose id is ``needle`` or whose topic contains it."""
+        """(id, topic) of rooms whose id is ``needle`` or whose topic contains it (every room for "")."""
         with self.store.engine.connect() as conn:
             rows = conn.execute(select(ROOMS.c.id, ROOMS.c.topic).order_by(ROOMS.c.id)).all()
+        if not needle:
+            return [(i, t or "") for i, t in rows]
         exact = [(i, t or "") for i, t in rows if i == needle]
         return exact or [(i, t or "") for i, t in rows if needle and needle in (t or "")]
 

@@ -43,6 +43,9 @@ def test_an_admin_features_a_quoted_message_and_members_find_it(tmp_path: Path) 
         assert "丁基黄药" not in reply
 
         await bot.says(CHEN, "#搜 区块链")
+        assert len(answers(bot, CHEN)) == 1, "one search per member per 20 seconds"
+        bot.clock.advance(seconds=21)
+        await bot.says(CHEN, "#搜 区块链")
         assert "没有找到与“区块链”相关的内容" in answers(bot, CHEN)[-1]
 
     play(story, config=config(), setup=room, db=tmp_path)

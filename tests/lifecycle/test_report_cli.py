@@ -87,6 +87,11 @@ def test_report_names_an_unknown_room_and_a_missing_database(tmp_path: Path,
     assert main(["report", "--room", "nowhere", "--db", url]) == 1
     assert "no room 'nowhere'" in capsys.readouterr().err
     assert main(["report", "--room", "nowhere", "--since", "yesterday", "--db", url]) == 1
+    capsys.readouterr()
+    with open_store(url, journal_dir=None) as store:
+        store.upsert_room(ROOM, topic="金矿提金技术交流群")
+    assert main(["report", "--db", url]) == 0
+    assert f"  {ROOM}  金矿提金技术交流群" in capsys.readouterr().out, "without --room: the rooms there are"
 
 
 def test_digest_writes_the_month_as_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
