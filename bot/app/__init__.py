@@ -35,6 +35,8 @@ Commands (admin commands, ``#群规``, appeals, ``同意 17``)
     or on one app: ``app.commands.command(...)``. ``ctx.is_admin`` is decided by contact id;
     ``ctx.mention_ids`` are the @-mentioned contact ids; ``ctx.reply`` / ``ctx.reply_private``.
     ``app.commands.unknown = handler`` answers unknown ``#words`` (in moderated rooms).
+    Handlers run in the *command lane* (``app.in_command_lane``): off the event path, one after
+    another in the order typed, so a reply waiting in the outbox never holds up moderation.
     Name your module in :data:`bot.app.plugins.PLUGIN_MODULES`: every App imports it and calls its
     ``install(app)`` (if any) to add hooks, a review gate or jobs.
 Private messages that are no command (appeals in free text)

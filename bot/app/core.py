@@ -138,6 +138,7 @@ class App:
         """The :class:`bot.scheduler.Scheduler`, once ``Scheduler.start(app)`` attached it."""
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._command_lane: asyncio.Task[Any] | None = None
         self._started = False
         self._outage_told = False
         store.on_outage(self._on_outage)
@@ -329,9 +330,9 @@ class App:
             ctx = replace(ctx, is_admin=is_admin)
         if command.admin_only and not is_admin:
             if self.rooms.moderated(msg.room_id, msg.room_topic):
-                await ctx.reply_private(texts.NOT_ADMIN)
+                self.in_command_lane(ctx.reply_private(texts.NOT_ADMIN), "not-admin")
             return False  # and the message is moderated like any other
-        await command.handler(ctx)
+        self.in_command_lane(command.handler(ctx), f"#{word}")
         return is_admin
 
     async def _recheck_admin(self, room_id: str, contact_id: str) -> bool:
@@ -355,16 +356,35 @@ class App:
                 is_admin = self.rooms.is_global_admin(msg.sender_id)
                 ctx = CommandContext(self, word, args, msg.sender_id, msg.at, msg, "", is_admin)
                 if command.admin_only and not is_admin and not self._admin_anywhere(msg.sender_id):
-                    await ctx.reply_private(texts.NOT_ADMIN)
+                    self.in_command_lane(ctx.reply_private(texts.NOT_ADMIN), "not-admin")
                     return
-                await command.handler(ctx)
+                self.in_command_lane(command.handler(ctx), word)
                 return
+        if self.hooks.private:
+            self.in_command_lane(self._private_hooks(msg), "private")
+
+    async def _private_hooks(self, msg: PrivateMessage) -> None:
         for hook in self.hooks.private:
             try:
                 if await hook(self, msg):
                     return
             except Exception:
                 log.exception("private-message hook failed")
+
+    def in_command_lane(self, coro: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task[Any]:
+        """Run a command (or a reply) off the event path, after the commands before it.
+
+        Replies wait in the outbox (rate limit); moderation of the next messages must not
+        wait with them, while commands still take effect in the order they were typed."""
+        previous = self._command_lane
+
+        async def in_turn() -> Any:
+            if previous is not None and not previous.done():
+                await asyncio.wait({previous})
+            return await coro
+
+        self._command_lane = self.spawn(in_turn(), name=f"command {name}".strip())
+        return self._command_lane
 
     def _admin_anywhere(self, contact_id: str) -> bool:
         return any(contact_id in self.rooms.room_admin_ids(r) for r in self.rooms.info)

@@ -143,3 +143,42 @@ def test_a_broken_rules_edit_keeps_the_last_good_rules_and_tells_the_admins_the_
         assert await bot.app.rules.reload_if_changed() is None, "a broken file is reported once"
 
     play(story, config=CONFIG, setup=room, db=tmp_path)
+
+
+def test_a_command_waiting_on_the_outbox_does_not_hold_up_moderation(tmp_path: Path) -> None:
+    import asyncio
+
+    async def story(bot: Bot) -> None:
+        release = asyncio.Event()
+        order: list[str] = []
+
+        @bot.app.commands.command("慢", where=Where.ROOM, admin_only=True)
+        async def slow(ctx: CommandContext) -> None:  # as if its reply waited for the hourly limit
+            await release.wait()
+            order.append("slow")
+
+        @bot.app.commands.command("快", where=Where.ROOM, admin_only=True)
+        async def fast(ctx: CommandContext) -> None:
+            order.append("fast")
+
+        for text in ("#慢", "#快"):
+            bot.wechat.emit(bot_message(bot, OWNER, text))
+        bot.wechat.emit(bot_message(bot, LI, "加微信 abc123"))
+        for _ in range(200):
+            if bot.wechat.private_to(LI):
+                break
+            await asyncio.sleep(0.01)
+        assert bot.wechat.private_to(LI), "the ad was warned while the command waited"
+        assert order == []
+        release.set()
+        await bot.settle()
+        assert order == ["slow", "fast"], "commands still take effect in the order they were typed"
+
+    play(story, config=CONFIG, setup=room, db=tmp_path)
+
+
+def bot_message(bot: Bot, sender: str, text: str):  # type: ignore[no-untyped-def]
+    from bot.events import Message
+
+    bot._n += 1
+    return Message(f"x{bot._n}", ROOM, sender, bot.clock(), text=text, room_topic="金矿提金技术交流群")
