@@ -472,7 +472,13 @@ class StoreBase:
         if self.journal is None:
             reason = self._down.reason if self._down else "unknown"
             raise StoreUnavailable(f"the database is unreachable ({reason}) and this store has no journal")
-        return self.journal.append(op, data)
+        try:
+            return self.journal.append(op, data)
+        except OSError as exc:
+            log.critical("journal %s cannot be written (%s): this %s is lost", self.journal.path, exc, op)
+            raise StoreUnavailable(
+                f"the database is unreachable and the journal cannot be written: {exc}"
+            ) from exc
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:

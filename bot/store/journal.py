@@ -44,17 +44,32 @@ def journal_path(directory: str | os.PathLike[str], url: str, bot_id: str = "") 
 class Journal:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._seq = max((e.seq for e in self.entries()), default=0)
+        self._torn = self._ends_torn()
+
+    def _ends_torn(self) -> bool:
+        """A crash mid-write leaves a last line without its newline: the next
+        entry must start on a line of its own."""
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                if f.tell() == 0:
+                    return False
+                f.seek(-1, os.SEEK_END)
+                return f.read(1) != b"\n"
+        except FileNotFoundError:
+            return False
 
     def append(self, op: str, data: dict[str, Any]) -> int:
         self._seq += 1
         line = json.dumps(
             {"seq": self._seq, "op": op, "data": data}, ensure_ascii=False, separators=(",", ":")
         )
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # only once something must be kept
         with open(self.path, "a", encoding="utf-8") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
-            f.write(line + "\n")
+            f.write(("\n" if self._torn else "") + line + "\n")
+            self._torn = False
             f.flush()
             os.fsync(f.fileno())
         return self._seq
@@ -77,10 +92,13 @@ class Journal:
 
     def clear(self) -> None:
         """Called once every entry is in the database."""
+        if not self.path.exists():
+            return
         with open(self.path, "a", encoding="utf-8") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             f.truncate(0)
             os.fsync(f.fileno())
+        self._torn = False
 
 
 # --- plain JSON for the objects the journal keeps ---------------------------------

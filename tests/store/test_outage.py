@@ -158,7 +158,12 @@ def test_a_torn_last_journal_line_is_skipped(tmp_path):
     with journal.path.open("a", encoding="utf-8") as f:
         f.write('{"seq": 2, "op": "actio')
     assert [e.seq for e in journal.entries()] == [1]
-    assert Journal(journal.path).append("actions", {}) == 2
+    reopened = Journal(journal.path)
+    assert reopened.append("actions", {"y": 2}) == 2
+    assert [(e.seq, e.op, e.data) for e in reopened.entries()] == [
+        (1, "violations", {"x": 1}),
+        (2, "actions", {"y": 2}),
+    ]
 
 
 def test_journal_files_are_kept_per_database(tmp_path):
