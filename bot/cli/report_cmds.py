@@ -88,30 +88,20 @@ def _room(store: Any, needle: str) -> tuple[str, str]:
 
 
 def record_transcript(path: str, store: Any, rules_path: Path) -> int:
-    """Replay a transcript into ``store`` as the live bot would record it: violations and
-    actions, and the message, join and leave counts. Returns the number of lines."""
+    """Replay a transcript into ``store`` as ``qunguard replay --db`` records it: violations
+    and actions, and the message, join and leave counts. Returns the number of lines."""
     from bot.engine import Engine, load_rules
-    from bot.events import MemberJoined, MemberLeft, Message
     from bot.ladder import Ladder
     from bot.moderation import Moderator
     from bot.replay import Replay, read_transcript
 
     rules = load_rules(rules_path)
     replay = Replay(Moderator(Engine(rules), Ladder.from_rules(rules), store))
-    n = 0
 
     def bad(err: Exception) -> None:
         print(f"qunguard report: {err} (line skipped)", file=sys.stderr)
 
-    for outcome in replay.run(read_transcript(Path(path)), bad):
-        n += 1
-        event = outcome.event
-        if isinstance(event, Message):
-            store.note_message(event)
-        elif isinstance(event, MemberJoined):
-            store.member_joined(event)
-        elif isinstance(event, MemberLeft):
-            store.member_left(event)
+    n = sum(1 for _ in replay.run(read_transcript(Path(path)), bad))
     store.flush()
     return n
 

@@ -57,6 +57,9 @@ def test_report_png_after_replay_db(source: Path, tmp_path: Path, capsys: pytest
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("金矿提金技术交流群 (d-gold)  2026-11-01 .. 2026-11-30")
     assert "rule hits by rule:" in out and "ad-" in out
+    total = next(line for line in out.splitlines() if line.startswith("total"))
+    messages = [r for r in room_lines(source, "d-gold") if r.get("type") not in ("join", "leave")]
+    assert int(total.split()[1]) == len(messages), "replay --db counts every message of the room"
     assert_real_chart(png)
 
 
