@@ -92,7 +92,8 @@ async def serve(
         bot_id=puppet.bot_id if local else "",
         tz=config.schedule.timezone,
     )
-    outbox = Outbox.from_config(puppet, outbox_cfg)
+    # The send times of the last hour survive a restart, so a restart loop cannot burst past the limit.
+    outbox = Outbox.from_config(puppet, outbox_cfg, sent_log=Path(config.data_dir) / "outbox-sent.json")
     app = App(config, puppet, store, rules, outbox=outbox)
     scheduler = Scheduler(config.database, timezone_=app.tz)
     stop = stop or asyncio.Event()
