@@ -38,9 +38,7 @@ from bot.events import Message
 from bot.moderation import RecordedCase
 from bot.store import models as m
 from bot.store.db import UTCDateTime
-from bot.store.journal import (
-    Journal,
-)
+from bot.store.journal import Journal
 from bot.store.views import (
     ActionView,
     AppealView,

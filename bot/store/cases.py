@@ -33,9 +33,7 @@ from bot.store.base import (
     _violation_view,
     utcnow,
 )
-from bot.store.journal import (
-    action_to_json,
-)
+from bot.store.journal import action_to_json
 from bot.store.views import (
     AppealView,
     AuditView,
