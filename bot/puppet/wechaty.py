@@ -452,7 +452,9 @@ class WechatyPuppet:
 
     async def _on_message(self, payload: Any) -> list[ev.Event]:
         msg = self._bot.Message.load(payload.message_id)
-        await msg.ready()
+        # Not msg.ready(): it gives up on the whole message when the sender's or
+        # the room's payload cannot be read, and a stranger's ad must still be seen.
+        msg.payload = await self._p().message_payload(payload.message_id)
         data = msg.payload
         talker_id = data.from_id or ""
         if talker_id and talker_id == (self._bot_id or self._p().login_user_id):
@@ -460,6 +462,12 @@ class WechatyPuppet:
         kind = message_type_of(data.type.name)
         at = to_datetime(data.timestamp)
         room = msg.room()
+        for accessory in (msg.talker() if talker_id else None, room):
+            if accessory is not None and not accessory.is_ready():
+                try:
+                    await accessory.ready()
+                except Exception as exc:
+                    log.info("message %s: %s unreadable (%s); kept without it", msg.message_id, accessory, exc)
         if room is None:
             if kind is not ev.MessageType.TEXT:
                 return []

@@ -111,6 +111,17 @@ async def test_text_with_mentions_keeps_contact_ids(srv: FakePuppetService, pupp
 
 
 @scenario
+async def test_a_message_from_a_sender_or_room_the_server_cannot_describe_is_still_seen(
+        srv: FakePuppetService, puppet: Any, rec: Any) -> None:
+    srv.say("wxid_stranger", "扫码进群领福利", room=ROOM)  # no contact payload for this one
+    msg = await rec.message("扫码进群领福利")
+    assert (msg.sender_id, msg.sender_name, msg.room_id) == ("wxid_stranger", "", ROOM)
+    srv.say(ZHANG, "in a room we do not know", room="99999@chatroom")
+    msg = await rec.message("in a room we do not know")
+    assert (msg.room_id, msg.room_topic, msg.sender_name) == ("99999@chatroom", "", "张三")
+
+
+@scenario
 async def test_recall_becomes_message_recalled_with_the_original_id(srv: FakePuppetService, puppet: Any,
                                                                     rec: Any) -> None:
     original = srv.say(ZHANG, "加我微信 abc123", room=ROOM)
