@@ -554,7 +554,12 @@ class WechatyPuppet:
 
     async def _on_room_invite(self, payload: Any) -> list[ev.Event]:
         invitation_id = payload.room_invitation_id or ""
-        info = await self._p().puppet_stub.room_invitation_payload(id=invitation_id)
+        try:
+            info = await self._call(f"read invitation {invitation_id}",
+                                    self._p().puppet_stub.room_invitation_payload(id=invitation_id))
+        except ActionFailed as exc:  # still worth telling: "anyone may invite" can accept it
+            log.warning("invitation %s arrived without its details: %s", invitation_id, exc)
+            return [ev.RoomInvitation(invitation_id=invitation_id, inviter_id="", room_topic="", at=_now())]
         return [ev.RoomInvitation(invitation_id=invitation_id, inviter_id=info.inviter_id or "",
                                   room_topic=info.topic or "", at=to_datetime(info.timestamp))]
 
