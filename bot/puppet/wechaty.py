@@ -360,11 +360,16 @@ class WechatyPuppet:
     async def _keepalive(self, puppet: Any) -> None:
         """Ding the server now and then; a server that does not answer within
         the RPC timeout is treated as gone."""
+        from grpclib.exceptions import GRPCError
+
         while True:
             await asyncio.sleep(self.ping_interval_s)
             if puppet.channel is None:
                 return
-            await asyncio.wait_for(puppet.ding("qunguard"), self.rpc_timeout_s)
+            try:
+                await asyncio.wait_for(puppet.ding("qunguard"), self.rpc_timeout_s)
+            except GRPCError as exc:  # it answered, so it is alive (e.g. still logging in)
+                log.debug("Ding answered with %s", exc)
 
     def _listener(self, name: str) -> Callable[[Any], None]:
         def listener(payload: Any) -> None:

@@ -95,6 +95,7 @@ class FakePuppetService:
         self.calls: list[str] = []
         self.logged_in = False
         self.ding_hangs = False  # True: Ding never answers (a wedged server)
+        self.ding_fails = False  # True: Ding answers with an error (alive, but not ready)
         self.delivered: list[tuple[int, str]] = []  # recent events, for re-delivery
         self._streams: list[asyncio.Queue[tuple[int, str] | None]] = []
         self._server: Server | None = None
@@ -340,6 +341,8 @@ class FakePuppetService:
     async def _ding(self, req: Any) -> Any:
         if self.ding_hangs:
             await asyncio.sleep(3600)
+        if self.ding_fails:
+            raise GRPCError(Status.UNAVAILABLE, "puppet not ready")
         self.emit(EV.EVENT_TYPE_DONG, {"data": req.data})
         return pb.DingResponse()
 

@@ -99,6 +99,19 @@ def test_a_server_that_stops_answering_is_dropped_and_reconnected(tmp_path: Path
     arun(main())
 
 
+def test_a_server_that_answers_ding_with_an_error_is_alive(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with wechat() as srv, running(srv.endpoint, tmp_path, ping_interval_s=0.1,
+                                            rpc_timeout_s=0.5) as (puppet, rec):
+            srv.ding_fails = True
+            await asyncio.sleep(0.8)
+            srv.say(ZHANG, "same session", room=ROOM)
+            await rec.message("same session")
+            assert puppet.connections == 1 and srv.calls.count("Ding") >= 3
+
+    arun(main())
+
+
 def test_actions_while_disconnected_raise_puppet_unavailable(tmp_path: Path) -> None:
     from bot.errors import PuppetUnavailable
 
