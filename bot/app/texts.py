@@ -72,7 +72,7 @@ DISABLED_ALREADY = "本群当前未开启群管。"
 
 INTRO = (
     "大家好，我是{bot}，受本群管理员委托协助维护群秩序。\n"
-    "群规要点：\n{rules}\n"
+    "以下行为违反群规：\n{rules}\n"
     "违规处理：{ladder}。\n"
     "对处理有异议，可私聊我“申诉 案件号 理由”。谢谢大家配合！"
 )
@@ -93,7 +93,7 @@ def duration_zh(d: timedelta | None) -> str:
     if d is None:
         return ""
     s = int(d.total_seconds())
-    if s % 86400 == 0 and s >= 86400:
+    if s % 86400 == 0 and s >= 2 * 86400:  # 24 小时 reads better than 1 天 for the usual mute
         return f"{s // 86400} 天"
     if s % 3600 == 0 and s >= 3600:
         return f"{s // 3600} 小时"
@@ -103,7 +103,7 @@ def duration_zh(d: timedelta | None) -> str:
 
 
 def ladder_summary(policy: LadderPolicy) -> str:
-    """The tiers as members read them: 首次私下提醒；再犯公开警告并禁言 24 小时；..."""
+    """The tiers as members read them: 轻微者私下提醒；中度或再犯者公开警告、禁言 24 小时；..."""
     lead = {
         Severity.MINOR: "轻微",
         Severity.MODERATE: "中度或再犯",
@@ -113,12 +113,12 @@ def ladder_summary(policy: LadderPolicy) -> str:
     parts = []
     for sev in (Severity.MINOR, Severity.MODERATE, Severity.SEVERE, Severity.MALICIOUS):
         steps = [
-            ACTION_ZH[s.kind] + (duration_zh(s.duration) if s.kind is ActionKind.MUTE else "")
+            ACTION_ZH[s.kind] + (" " + duration_zh(s.duration) if s.kind is ActionKind.MUTE else "")
             for s in policy.tiers.get(sev, ())
             if s.kind not in (ActionKind.NOTIFY_ADMINS,)
         ]
         if steps:
-            parts.append(f"{lead[sev]}：{'、'.join(steps)}")
+            parts.append(f"{lead[sev]}者{'、'.join(steps)}")
     return "；".join(parts)
 
 
