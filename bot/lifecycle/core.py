@@ -313,8 +313,9 @@ class Lifecycle:
                 await self._act(kind, rules, room_id, contact_id, name, d, now)
             return Step("expired")
         if d.state == "pending" and now >= remind_at(d):
-            if self.repo.move_deadline(room_id, contact_id, kind, ("pending",), "reminded", now):
-                left = hours_zh(d.due_at - now)
+            said_at = self.quiet.end_after(now)  # a reminder due at night is said in the morning
+            if self.repo.move_deadline(room_id, contact_id, kind, ("pending",), "reminded", now) and said_at < d.due_at:
+                left = hours_zh(d.due_at - said_at)
                 if kind == NICKNAME and rules.nickname is not None:
                     text = fill(texts.NICKNAME_REMIND, format=rules.nickname.shown, left=left)
                 else:

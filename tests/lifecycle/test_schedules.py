@@ -206,3 +206,23 @@ def test_quiet_hours_hold_everything_but_urgent_notices_to_admins(tmp_path: Path
     cfg = config(welcome="欢迎 {name}！", member_cap_alert=7,
                  schedule={"quiet_hours": "23:00-07:30", "notices": (night,)})
     play(story, config=cfg, setup=room, db=tmp_path)
+
+
+def test_a_reminder_falling_in_quiet_hours_waits_for_the_morning(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        bot.clock.now = local(21, 14)  # joins at 14:00: reminder at 02:00, deadline at 14:00 tomorrow
+        await bot.joins(NEW)
+        before = len(bot.wechat.room_said(ROOM))
+        bot.clock.now = local(22, 2, 1)
+        await lifecycle_tick(bot.app, bot.clock())
+        await bot.settle()
+        assert len(bot.wechat.room_said(ROOM)) == before, "nothing said at night"
+        bot.clock.now = local(22, 7, 31)
+        await lifecycle_tick(bot.app, bot.clock())
+        await bot.settle()
+        [reminder] = bot.wechat.room_said(ROOM)[before:]
+        assert "请把群昵称改为「单位-姓名」" in reminder.text and reminder.mentions == (NEW,)
+        assert "还剩约 6 小时" in reminder.text, "counted from when it is said"
+
+    cfg = config(nickname_pattern="单位-姓名", schedule={"quiet_hours": "23:00-07:30"})
+    play(story, config=cfg, setup=room, db=tmp_path)
