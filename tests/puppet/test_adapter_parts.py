@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from bot import events as ev
+from bot.errors import PuppetUnavailable
 from bot.puppet.wechaty import MESSAGE_TYPES, Backoff, _Seen, message_type_of, to_datetime
 
 
@@ -45,3 +47,23 @@ def test_seen_keys_are_bounded_and_can_be_forgotten() -> None:
     assert seen.add(("m", 1))
     seen.forget(("m", 3))
     assert seen.add(("m", 3))
+
+
+def test_from_config_takes_the_endpoint_from_the_config_or_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import Config, PuppetConfig
+    from bot.puppet.wechaty import WechatyPuppet
+
+    cfg = Config(data_dir=str(tmp_path), puppet=PuppetConfig(endpoint="127.0.0.1:1", token="t", reconnect_max_s=7))
+    puppet = WechatyPuppet.from_config(cfg)
+    assert (puppet.endpoint, puppet._token, puppet._backoff.max_s) == ("127.0.0.1:1", "t", 7)
+    assert puppet.cache_dir == tmp_path / "wechaty"
+
+    monkeypatch.setenv("WECHATY_PUPPET_SERVICE_ENDPOINT", "127.0.0.1:2")
+    monkeypatch.setenv("WECHATY_PUPPET_SERVICE_TOKEN", "from-env")
+    puppet = WechatyPuppet.from_config(Config(data_dir=str(tmp_path)))
+    assert (puppet.endpoint, puppet._token) == ("127.0.0.1:2", "from-env")
+
+    monkeypatch.delenv("WECHATY_PUPPET_SERVICE_ENDPOINT")
+    with pytest.raises(PuppetUnavailable, match="endpoint"):
+        WechatyPuppet.from_config(Config(data_dir=str(tmp_path)))
