@@ -274,6 +274,7 @@ class App:
             return
         if not self.rooms.moderated(msg.room_id, msg.room_topic):
             return
+        self.rooms.add_member(msg.room_id, msg.sender_id)  # whoever speaks is in the room
         facts = self.member(msg.room_id, msg.sender_id)
         unknown = facts is None or not facts.present
         if unknown and self.store.available and not self.rooms.is_bot(msg.sender_id):

@@ -282,6 +282,8 @@ class Executor:
         if earlier is not None and abs(ctx.at - earlier[1]) < window:
             # two cases (a burst of messages) decided the same removal
             return Outcome(action, DONE, f"already removed or requested (case {earlier[0]})")
+        if self.rooms.has_member(ctx.room_id, ctx.contact_id) is False:
+            return Outcome(action, DONE, "already left the room")
         self.removed[key] = (ctx.case_text, ctx.at)
         try:
             await self.port.kick(ctx.room_id, ctx.contact_id)
@@ -302,7 +304,11 @@ class Executor:
                     room_admins,
                 )
                 return Outcome(action, REQUESTED_ADMINS, "asked in the room: " + ", ".join(room_admins))
+            self.removed.pop(key, None)
             return Outcome(action, FAILED, f"{exc}; no admin could be asked")
+        except BaseException:
+            self.removed.pop(key, None)  # not removed: another case may try again
+            raise
         await self._call(self.on_kicked, ctx, action)
         return Outcome(action, DONE)
 

@@ -496,3 +496,19 @@ def test_two_cases_deciding_the_same_removal_kick_once(tmp_path: Path) -> None:
         assert states(bot.store, 2)["kick"] == "done"
 
     play(story, config=configured(), setup=setup, db=tmp_path)
+
+
+def test_a_member_who_left_before_the_removal_is_not_kicked_again(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(LI, "你好")
+        bot.wechat.emit(MemberLeft(ROOM, LI, bot.clock()))  # gone by the time the case is decided
+        await bot.settle()
+        from bot.actions import Action, ActionKind
+        from bot.app import CaseContext
+
+        ctx = CaseContext(ROOM, LI, bot.clock(), name="李四", topic=TOPIC)
+        [outcome] = await bot.app.executor.execute(ctx, [Action(ActionKind.KICK, ROOM, LI, reason="测试")])
+        assert (outcome.state, outcome.detail) == ("done", "already left the room")
+        assert bot.wechat.kicked == []
+
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
