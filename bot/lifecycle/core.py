@@ -135,6 +135,31 @@ class Lifecycle:
         self._send(self.app.executor.tell_admins(room_id, text), f"admins-{room_id}")
         return True
 
+    def tell_admins_of_rooms(self, texts_by_room: dict[str, str], *, now: datetime) -> dict[str, str]:
+        """Reports of several rooms: each admin gets one message holding the reports of their
+        rooms (a global admin of ten groups gets one message, not ten). Held through quiet hours.
+        Returns admin id -> the text sent (or held)."""
+        per_admin: dict[str, list[str]] = {}
+        for room_id, text in texts_by_room.items():
+            for cid in self.app.rooms.admins_to_notify(room_id):
+                per_admin.setdefault(cid, []).append(text)
+        out = {cid: "\n\n".join(parts) for cid, parts in per_admin.items()}
+        quiet = self.quiet.contains(now)
+        for cid, text in out.items():
+            if quiet:
+                self.held.hold(text, self.quiet.end_after(now), to_id=cid, now=now)
+            else:
+                self.app.spawn(self._say_private(cid, text), name=f"report-{cid}")
+        if texts_by_room and not out:
+            log.warning("no admin to send the reports of %s to", ", ".join(texts_by_room))
+        return out
+
+    async def _say_private(self, contact_id: str, text: str) -> None:
+        try:
+            await self.app.executor.say_private(contact_id, text)
+        except NotAFriend:
+            log.info("report to %s not sent: not the bot's friend", contact_id)
+
     def _send(self, pending: Any, name: str) -> None:
         async def wait() -> None:
             await pending

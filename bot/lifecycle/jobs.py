@@ -162,9 +162,8 @@ async def activity_report(app: App, now: datetime) -> dict[str, str]:
         if not lc.repo.claim_notice(f"report:{period}", room_id, slot, now):
             continue
         activity = collect(app.store, room_id, first, last, topic=app.rooms.topic(room_id))
-        text = admin_text(activity, labels)
-        lc.tell_admins(room_id, text, now=now)
-        sent[room_id] = text
+        sent[room_id] = admin_text(activity, labels)
+    lc.tell_admins_of_rooms(sent, now=now)
     return sent
 
 
@@ -226,6 +225,7 @@ async def silence_report(app: App, now: datetime) -> dict[str, Silence]:
     slot = last_fire(app.config.schedule.silence_report_cron, app.tz, now) or now
     remove_days = app.config.lifecycle.silence_remove_days
     out = {}
+    texts_by_room: dict[str, str] = {}
     for room_id in app.rooms.moderated_ids():
         if not lc.repo.claim_notice("silence-report", room_id, slot, now):
             continue
@@ -251,8 +251,9 @@ async def silence_report(app: App, now: datetime) -> dict[str, Silence]:
                                   name=f"silence-kick-{m.contact_id}")
             if silence.removed:
                 text += "\n" + fill(texts.SILENCE_REMOVED, n=len(silence.removed), days=remove_days)
-        lc.tell_admins(room_id, text, now=now)
+        texts_by_room[room_id] = text
         out[room_id] = silence
+    lc.tell_admins_of_rooms(texts_by_room, now=now)
     return out
 
 

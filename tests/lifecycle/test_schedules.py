@@ -226,3 +226,31 @@ def test_a_reminder_falling_in_quiet_hours_waits_for_the_morning(tmp_path: Path)
 
     cfg = config(nickname_pattern="单位-姓名", schedule={"quiet_hours": "23:00-07:30"})
     play(story, config=cfg, setup=room, db=tmp_path)
+
+
+def test_an_admin_of_several_rooms_gets_their_reports_in_one_message(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from bot.config import RoomSelector
+
+    room2, owner2 = "20000000002@chatroom", "wxid_owner_liu"
+
+    def setup(w) -> None:
+        room(w)
+        w.add_room(room2, "招聘求职群", owner2, [owner2, LI])
+        w.friends.add(owner2)
+
+    async def story(bot: Bot) -> None:
+        await busy_day(bot)
+        bot.clock.now = local(21, 21)
+        sent = await activity_report(bot.app, bot.clock())
+        await bot.settle()
+        assert set(sent) == {ROOM, room2}
+        [both] = private(bot, ADMIN, "【群日报】")
+        assert both.index("金矿提金技术交流群") < both.index("招聘求职群"), "one message, both rooms"
+        [own] = private(bot, owner2, "【群日报】")
+        assert "招聘求职群" in own and "金矿提金" not in own, "a room's admin sees only their room"
+
+    cfg = config()
+    cfg = replace(cfg, bot=replace(cfg.bot, rooms=(RoomSelector(id=ROOM), RoomSelector(id=room2))))
+    play(story, config=cfg, setup=setup, db=tmp_path)
