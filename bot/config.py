@@ -105,9 +105,11 @@ class LifecycleRoomConfig:
     welcome: str = ""
     nickname_pattern: str = ""
     nickname_deadline_h: int = -1
+    nickname_action: str = ""
     intro_deadline_h: int = -1
     intro_template: str = ""
     intro_keywords: tuple[str, ...] = ()
+    intro_action: str = ""
 
     def matches(self, room_id: str, topic: str) -> bool:
         return RoomSelector(self.room, self.name_contains).matches(room_id, topic)
@@ -246,6 +248,12 @@ def _validate_schedule(cfg: Config, path: str) -> None:
                           "schedule.daily_report_at")
     if cfg.schedule.silence_report_cron:
         cron(cfg.schedule.silence_report_cron, "schedule.silence_report_cron")
+    for i, r in enumerate(cfg.lifecycle.rooms):
+        for key in ("nickname_action", "intro_action"):
+            value = getattr(r, key)
+            if value and value not in ("remind", "notify_admins", "kick"):
+                raise ConfigError(f"{value!r} is not one of remind, notify_admins, kick", path, None,
+                                  f"lifecycle.rooms[{i}].{key}")
     ids: set[str] = set()
     for i, notice in enumerate(cfg.schedule.notices):
         key = f"schedule.notices[{i}]"

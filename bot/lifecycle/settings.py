@@ -84,12 +84,12 @@ def room_rules(cfg: LifecycleConfig, room_id: str, topic: str) -> RoomRules:
         welcome=(o.welcome if o is not None and o.welcome else cfg.welcome),
         nickname=NicknameRule.parse(o.nickname_pattern if o is not None and o.nickname_pattern else cfg.nickname_pattern),
         nickname_deadline=timedelta(hours=max(nick_h, 0)),
-        nickname_action=cfg.nickname_action,
+        nickname_action=(o.nickname_action if o is not None and o.nickname_action else cfg.nickname_action),
         intro_deadline=timedelta(hours=intro_h) if intro_h > 0 else None,
         intro_min_length=cfg.intro_min_length,
         intro_keywords=(o.intro_keywords if o is not None and o.intro_keywords else cfg.intro_keywords),
         intro_template=(o.intro_template if o is not None and o.intro_template else cfg.intro_template),
-        intro_action=cfg.intro_action,
+        intro_action=(o.intro_action if o is not None and o.intro_action else cfg.intro_action),
     )
 
 

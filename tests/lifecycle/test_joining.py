@@ -157,10 +157,13 @@ def test_per_room_settings_override_the_defaults(tmp_path: Path) -> None:
         await bot.joins(NEW)
         [welcome] = room_lines(bot, NEW)
         assert welcome.startswith("欢迎小王来到提金群") and "6 小时内" in welcome
+        await tick(bot, hours=6, minutes=1)
+        assert bot.wechat.kicked == [(ROOM, NEW)], "this room's action"
 
     cfg = config(welcome="default {name}", rooms=(
+        LifecycleRoomConfig(name_contains="招聘", welcome="不是这个群"),
         LifecycleRoomConfig(name_contains="提金", welcome="欢迎{name}来到提金群", nickname_pattern="单位-姓名",
-                            nickname_deadline_h=6),
+                            nickname_deadline_h=6, nickname_action="kick"),
     ))
     play(story, config=cfg, setup=room, db=tmp_path)
 

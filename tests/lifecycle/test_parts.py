@@ -100,9 +100,10 @@ def test_a_run_belongs_to_the_latest_cron_slot(cron: str, now: datetime, slot: d
         ("schedule:\n  notices:\n    - {id: a, cron: '0 9 * * *', text: 早}\n    - {id: a, cron: '0 9 * * *', text: 晚}\n",
          "schedule.notices[1].id"),
         ("lifecycle:\n  intro_action: ban\n", "lifecycle.intro_action"),
+        ("lifecycle:\n  rooms:\n    - {room: r1, nickname_action: ban}\n", "lifecycle.rooms[0].nickname_action"),
     ],
     ids=["bad-silence-cron", "bad-report-time", "bad-notice-cron", "notice-without-cron", "duplicate-notice-id",
-         "bad-action"],
+         "bad-action", "bad-room-action"],
 )
 def test_schedule_mistakes_are_named_by_key(text: str, where: str) -> None:
     from bot.config import parse_config
