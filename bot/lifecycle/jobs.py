@@ -51,6 +51,7 @@ TICK_S = 60
 NOTICE_STALE = timedelta(hours=6)
 """A notice that could not go out within this long after its time (the bot was down) is skipped."""
 NAMES_SHOWN = 30
+WEEKDAYS = "一二三四五六日"
 
 
 def _lc(app: App) -> Lifecycle:
@@ -114,8 +115,8 @@ def notice_id(notice: NoticeConfig, index: int) -> str:
 
 @task("scheduled_notice")
 async def scheduled_notice(app: App, now: datetime, notice_id_: str = "") -> list[str]:
-    """Post one configured notice in its rooms, once for its slot. Returns the rooms posted to
-    (or held for after quiet hours)."""
+    """Post one configured notice in its rooms, once for its slot (fields: ``{topic}``, ``{date}``,
+    ``{weekday}``, ``{rules}``). Returns the rooms posted to (or held for after quiet hours)."""
     found = [(notice_id(n, i), n) for i, n in enumerate(app.config.schedule.notices)]
     notice = next((n for nid, n in found if nid == notice_id_), None)
     if notice is None:
@@ -129,7 +130,10 @@ async def scheduled_notice(app: App, now: datetime, notice_id_: str = "") -> lis
     posted = []
     for room_id in notice_rooms(app, notice):
         if lc.repo.claim_notice(f"notice:{notice_id_}", room_id, slot, now):
-            lc.say_room(room_id, notice.text, now=now)
+            local = slot.astimezone(app.tz)
+            text = fill(notice.text, topic=app.rooms.topic(room_id), date=f"{local.month}月{local.day}日",
+                        weekday=WEEKDAYS[local.weekday()], rules=app.rules.summary())
+            lc.say_room(room_id, text, now=now)
             posted.append(room_id)
     return posted
 

@@ -75,7 +75,7 @@ def test_silence_removal_happens_only_when_configured(tmp_path: Path) -> None:
 # --- scheduled notices ------------------------------------------------------------------------------
 
 MORNING = NoticeConfig(id="morning", room=ROOM, cron="0 9 * * *", text="早上好！今日话题：低品位金矿的堆浸。")
-REVIEW = NoticeConfig(id="rules-review", room="提金", cron="0 9 1-7 * mon", text="今天是规则复习日。")
+REVIEW = NoticeConfig(id="rules-review", room="提金", cron="0 9 1-7 * mon", text="{date}（周{weekday}）是规则复习日。")
 
 
 def test_a_scheduled_notice_goes_out_once_per_slot(tmp_path: Path) -> None:
@@ -102,7 +102,7 @@ def test_the_first_monday_notice_picks_its_room_by_name(tmp_path: Path) -> None:
         bot.clock.now = local(30, 9).replace(month=12, day=7, hour=1)  # Monday 7 December, 09:00 local
         assert await scheduled_notice(bot.app, bot.clock(), "rules-review") == [ROOM]
         await bot.settle()
-        assert room_text(bot) == ["今天是规则复习日。"]
+        assert room_text(bot) == ["12月7日（周一）是规则复习日。"]
 
     play(story, config=config(schedule={"notices": (REVIEW,)}), setup=room, db=tmp_path)
 
