@@ -118,7 +118,7 @@ class LifecycleRoomConfig:
 @dataclass(frozen=True)
 class LifecycleConfig:
     welcome: str = ""
-    welcome_merge_s: float = 20.0  # joins this close together get one welcome; 0: each at once
+    welcome_merge_s: float = 20.0  # joins this soon after a welcome are welcomed together; 0: each at once
     nickname_pattern: str = ""
     nickname_deadline_h: int = 24
     nickname_action: str = "notify_admins"  # remind | notify_admins | kick

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections import deque
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from bot.events import MemberJoined, MemberLeft, Message, Sender
 from bot.ladder import fill_template
 from bot.lifecycle import texts
 from bot.lifecycle.settings import QuietHours, RoomRules, room_rules
-from bot.store.lifecycle_repo import DeadlineView, HeldMessages, LifecycleRepo
+from bot.store.lifecycle_repo import DeadlineView, HeldMessage, HeldMessages, LifecycleRepo
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -94,6 +95,8 @@ class Lifecycle:
         """(room, contact, kind) of deadlines still running: checked on each of their messages."""
         self.welcomes: dict[str, list[Newcomer]] = {}
         """Newcomers waiting for their (merged) welcome, per room."""
+        self._welcomed_at: dict[str, float] = {}
+        """When each room last had a welcome (monotonic seconds)."""
         self.searches: dict[tuple[str, str], datetime] = {}
         """When each member last searched the featured messages (``#搜``), per room."""
         self._cap_told: dict[str, bool] = {}
@@ -172,19 +175,21 @@ class Lifecycle:
             return 0
         sent = 0
         for msg in self.held.due(now):
-            if not self.held.claim(msg.id, now):
-                continue
-            sent += 1
-            try:
-                if msg.to_id:
-                    await self.app.executor.say_private(msg.to_id, msg.text)
-                elif msg.room_id:
-                    await _wait(self.app.port.say(msg.room_id, msg.text, list(msg.mention_ids)))
-            except NotAFriend:
-                log.info("held message to %s: not a friend", msg.to_id)
-            except Exception as exc:
-                log.warning("held message %s failed: %s", msg.id, exc)
+            if self.held.claim(msg.id, now):
+                sent += 1
+                self.app.spawn(self._release(msg), name=f"held-{msg.id}")  # the outbox paces them
         return sent
+
+    async def _release(self, msg: HeldMessage) -> None:
+        try:
+            if msg.to_id:
+                await self.app.executor.say_private(msg.to_id, msg.text)
+            elif msg.room_id:
+                await _wait(self.app.port.say(msg.room_id, msg.text, list(msg.mention_ids)))
+        except NotAFriend:
+            log.info("held message to %s: not a friend", msg.to_id)
+        except Exception as exc:
+            log.warning("held message %s failed: %s", msg.id, exc)
 
     # --- joining -------------------------------------------------------------------------
 
@@ -216,16 +221,7 @@ class Lifecycle:
             if event.inviter_id and not app.rooms.is_bot(event.inviter_id):
                 inviter = await self._name(event.inviter_id, event.room_id)
             newcomer = Newcomer(event.contact_id, name or "新朋友", inviter, tuple(asks))
-            window = app.config.lifecycle.welcome_merge_s
-            if window <= 0:
-                self.say_room(event.room_id, self.welcome_text(event.room_id, rules, [newcomer]),
-                              [event.contact_id], now=event.at)
-            else:
-                batch = self.welcomes.get(event.room_id)
-                if batch is None:
-                    batch = self.welcomes[event.room_id] = []
-                    app.spawn(self._welcome_later(event.room_id, window), name=f"welcome-{event.room_id}")
-                batch.append(newcomer)
+            self.welcome(event.room_id, rules, newcomer, event.at)
         await self.check_cap(event.room_id, event.at)
 
     def welcome_text(self, room_id: str, rules: RoomRules, newcomers: Sequence[Newcomer]) -> str:
@@ -247,11 +243,28 @@ class Lifecycle:
         asks = list(dict.fromkeys(a for n in newcomers for a in n.asks))
         return "\n".join([welcome, *asks])
 
-    async def _welcome_later(self, room_id: str, window: float) -> None:
-        """Joins that come close together (a QR code passed around) get one welcome."""
-        await asyncio.sleep(window)
+    def welcome(self, room_id: str, rules: RoomRules, newcomer: Newcomer, now: datetime) -> None:
+        """Welcome at once; but within ``welcome_merge_s`` of the last welcome, wait for the window
+        to pass and welcome everyone who came meanwhile in one message (a QR code passed around
+        must not flood the group, nor the send limit the warnings need)."""
+        window = self.app.config.lifecycle.welcome_merge_s
+        waiting = self.welcomes.get(room_id)
+        if waiting is not None:
+            waiting.append(newcomer)
+            return
+        since = time.monotonic() - self._welcomed_at.get(room_id, float("-inf"))
+        if window > 0 and since < window:
+            self.welcomes[room_id] = [newcomer]
+            self.app.spawn(self._welcome_later(room_id, window - since), name=f"welcome-{room_id}")
+            return
+        self._welcomed_at[room_id] = time.monotonic()
+        self.say_room(room_id, self.welcome_text(room_id, rules, [newcomer]), [newcomer.contact_id], now=now)
+
+    async def _welcome_later(self, room_id: str, wait_s: float) -> None:
+        await asyncio.sleep(wait_s)
         newcomers = self.welcomes.pop(room_id, [])
         if newcomers:
+            self._welcomed_at[room_id] = time.monotonic()
             text = self.welcome_text(room_id, self.rules_for(room_id), newcomers)
             self.say_room(room_id, text, [n.contact_id for n in newcomers], now=self.app.clock())
 

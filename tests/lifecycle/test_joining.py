@@ -199,10 +199,11 @@ def test_a_burst_of_joins_gets_one_welcome(tmp_path: Path) -> None:
             bot.wechat.rooms_[ROOM] = replace(info, member_ids=(*info.member_ids, who))
             bot.wechat.emit(MemberJoined(ROOM, who, bot.clock(), inviter_id=LI))
         await bot.settle()  # the merge window (0.2 s here) passes
-        [welcome] = bot.wechat.room_said(ROOM)
-        assert welcome.mentions == (NEW, NEW2, "wxid_new_qian")
-        assert welcome.text.startswith("欢迎 小王、小赵、新朋友 入群！邀请人：李四。")
-        assert welcome.text.count("请在 24 小时内把群昵称改为") == 1
+        first, rest = bot.wechat.room_said(ROOM)
+        assert first.mentions == (NEW,) and first.text.startswith("欢迎 小王 入群！"), "the first at once"
+        assert rest.mentions == (NEW2, "wxid_new_qian"), "those who came within the window: together"
+        assert rest.text.startswith("欢迎 小赵、新朋友 入群！邀请人：李四。")
+        assert rest.text.count("请在 24 小时内把群昵称改为") == 1
 
     cfg = config(welcome=WELCOME, welcome_merge_s=0.2, nickname_pattern="单位-姓名")
     play(story, config=cfg, setup=room, db=tmp_path)
