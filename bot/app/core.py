@@ -435,7 +435,13 @@ class App:
             actions.append(
                 Action(ActionKind.NOTIFY_INVITER, event.room_id, event.contact_id, reason=texts.BLACKLIST_INVITER)
             )
-        self.spawn(self.executor.execute(ctx, actions), name=f"blacklist-{event.contact_id}")
+        self.spawn(self._remove_and_audit(ctx, actions, source), name=f"blacklist-{event.contact_id}")
+
+    async def _remove_and_audit(self, ctx: CaseContext, actions: list[Action], source: str) -> None:
+        """No case for a blacklisted joiner (they said nothing): the audit log keeps what was done."""
+        outcomes = await self.executor.execute(ctx, actions)
+        detail = {"source": source, "inviter": ctx.inviter_id, **{o.action.kind.value: o.state for o in outcomes}}
+        self._audit("blacklist_removal", room_id=ctx.room_id, target_id=ctx.contact_id, detail=detail, at=ctx.at)
 
     async def on_leave(self, event: MemberLeft) -> None:
         self.rooms.drop_member(event.room_id, event.contact_id)
@@ -576,6 +582,7 @@ class App:
         was = self.rooms.moderated(room_id)
         self.rooms.switched[room_id] = True
         self.store.set_room_moderated(room_id, True, by, at)
+        self._audit("enable", room_id=room_id, detail={"was_moderated": was}, at=at, actor_id=by)
         if was:
             return False
         await self.reconcile_room(room_id, at)
@@ -587,6 +594,7 @@ class App:
         was = self.rooms.moderated(room_id)
         self.rooms.switched[room_id] = False
         self.store.set_room_moderated(room_id, False, by, at)
+        self._audit("disable", room_id=room_id, detail={"was_moderated": was}, at=at, actor_id=by)
         if was:
             await self._run_hooks(self.hooks.room_disabled, room_id)
         return was
@@ -614,6 +622,10 @@ class App:
                 self._members.clear()
             self._members[key] = (now, view)
         return view
+
+    def _audit(self, command: str, *, actor_id: str = "", at: datetime | None = None, **fields: Any) -> None:
+        """Who did what, for ``qunguard case`` and the admins' questions; never stops the bot."""
+        self._read(lambda: self.store.audit(actor_id or self.rooms.bot_id, command, at=at, **fields), None)
 
     def forget_member(self, room_id: str, contact_id: str) -> None:
         """Drop the cached member facts (after changing them in the store, e.g. an exemption)."""

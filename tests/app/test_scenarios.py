@@ -46,6 +46,7 @@ def test_an_admin_invites_the_bot_and_enables_the_room(tmp_path: Path) -> None:
         assert "大家好，我是群管机器人" in intro and "申诉" in intro
         assert "还不是本群的群主或管理员" in bot.wechat.private_to(OWNER)[-1].text
         assert bot.store.room(ROOM).moderated
+        assert [(a.actor_id, a.command) for a in bot.store.audit_log(room_id=ROOM)] == [(OWNER, "enable")]
 
         await bot.says(LI, "加微信领资料")
         assert "请尽快撤回" in bot.wechat.private_to(LI)[-1].text
@@ -166,6 +167,8 @@ def test_a_blacklisted_member_who_joins_is_removed_at_once(tmp_path: Path) -> No
         assert bot.wechat.kicked == [(ROOM, "wxid_spammer")]
         assert "黑名单" in bot.wechat.private_to(OWNER)[-1].text
         assert "黑名单" in bot.wechat.private_to(LI)[-1].text, "the inviter is told (邀请人负责制)"
+        [entry] = [a for a in bot.store.audit_log(room_id=ROOM) if a.command == "blacklist_removal"]
+        assert (entry.target_id, entry.detail["kick"], entry.detail["inviter"]) == ("wxid_spammer", "done", LI)
 
     play(story, config=configured(), setup=room_with_members, before=before, db=tmp_path)
 
