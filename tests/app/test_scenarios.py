@@ -515,3 +515,24 @@ def test_a_member_who_left_before_the_removal_is_not_kicked_again(tmp_path: Path
         assert bot.wechat.kicked == []
 
     play(story, config=configured(), setup=room_with_members, db=tmp_path)
+
+
+def test_reconciliation_finds_joins_and_leaves_that_came_without_events(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    async def story(bot: Bot) -> None:
+        joined: list[str] = []
+
+        async def on_join(app, event):
+            joined.append(event.contact_id)
+
+        bot.app.hooks.join.append(on_join)
+        info = bot.wechat.rooms_[ROOM]
+        members = tuple(m for m in info.member_ids if m != CHEN) + ("wxid_qr_joiner",)
+        bot.wechat.rooms_[ROOM] = replace(info, member_ids=members)  # one scanned a QR code, one left
+        await jobs.reconcile(bot.app, bot.clock())
+        assert joined == ["wxid_qr_joiner"]
+        assert bot.store.member(ROOM, "wxid_qr_joiner").present
+        assert not bot.store.member(ROOM, CHEN).present
+
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
