@@ -298,6 +298,14 @@ class App:
             return
         self.store.note_message(msg.room_id, msg.sender_id, msg.at, msg.sender_name)
         if decision.actions:
+            log.info(
+                "case %s: %s in %s broke %s -> %s",
+                decision.case_no,
+                msg.sender_id,
+                msg.room_id,
+                ",".join(v.rule for v in decision.violations),
+                ",".join(a.kind.value for a in decision.actions),
+            )
             ctx = CaseContext(
                 room_id=msg.room_id,
                 contact_id=msg.sender_id,

@@ -163,6 +163,9 @@ class Executor:
         if self._muted_speaking_without_warning(ctx, actions):
             until = self.store.muted_until(ctx.room_id, ctx.contact_id, ctx.at)
             await self._safe_say(ctx, texts.fill(texts.MUTED_REMINDER, until=texts.until_text(until, self.tz)))
+        log.info(
+            "case %s: %s", ctx.case_text, ", ".join(f"{o.action.kind.value} {o.state}" for o in outcomes) or "nothing"
+        )
         for position, outcome in enumerate(outcomes):
             self._record(ctx, position, outcome)
             if outcome.state == FAILED:
