@@ -38,9 +38,12 @@ to the admin privately, so the room sees only the penalty notices.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from bot.actions import Action
 from bot.app.commands import CommandContext, Where
+from bot.app.executor import CaseContext
 from bot.commands import admin, member, parse
 from bot.commands import texts as t
 from bot.commands.base import Refused, Spec, display_name, guarded, require_admin_of, usage
@@ -189,6 +192,20 @@ async def _private(app: App, msg: PrivateMessage) -> bool:
     return False
 
 
+def _removed_notice(app: App) -> Callable[[CaseContext, Action], Awaitable[None]]:
+    async def tell(ctx: CaseContext, action: Action) -> None:
+        if ctx.case_no is None or ctx.case_no <= 0:
+            return  # a blacklisted member removed on joining: nothing to appeal here
+        text = t.fill(t.REMOVED_TOLD, reason=action.reason or "违反群规", case=ctx.case_text,
+                      topic=ctx.topic or app.rooms.topic(ctx.room_id))
+        try:
+            await app.executor.say_private(ctx.contact_id, text)
+        except Exception as exc:  # not a friend, or the send failed: the case has the record anyway
+            log.info("removed member %s not told: %s", ctx.contact_id, exc)
+
+    return tell
+
+
 def install(app: App) -> None:
     """Register the commands on this app, the review gate, and the private-message hook."""
     from bot import review
@@ -201,6 +218,7 @@ def install(app: App) -> None:
     app.hooks.private.append(_private)
     app.hooks.message.append(_quoted_report_in_room)
     app.hooks.login.append(_restore_dry_run)
+    app.executor.on_kicked.append(_removed_notice(app))
     review.install(app)
 
 

@@ -91,6 +91,10 @@ APPEAL_TO_ADMINS = (
 )
 APPEAL_ACCEPTED = "你好，你对案件 {case} 的申诉已通过，相关记录已撤销{undo}。给你带来不便，敬请谅解。"
 APPEAL_REJECTED = "你好，你对案件 {case} 的申诉经管理员复核未获通过{answer}。感谢理解，请继续遵守群规。"
+REMOVED_TOLD = (
+    "你好，你因违反群规（{reason}）已被移出「{topic}」，案件号 {case}。\n"
+    "如有异议，可回复“申诉 {case} 理由”，管理员会复核。"
+)
 PARDON_TOLD = "你好，你在「{topic}」的案件 {case} 已由管理员撤销，相关记录已撤销{undo}。"
 APPEAL_DONE_ADMIN = "已{verb}案件 {case} 的申诉，并已告知 {name}。"
 

@@ -111,6 +111,9 @@ def test_kick_removes_the_member_and_posts_the_reason_and_case(tmp_path: Path) -
         assert "李四 因违反群规（多次发广告）已被移出群聊，案件号 1" in bot.wechat.room_said(ROOM)[-1].text
         assert states(bot.store, 1) == {"kick": "done"}
         assert audited(bot, "kick")[0].case_no == 1
+        told = last_private(bot, LI)
+        assert told.startswith(f"你好，你因违反群规（多次发广告）已被移出「{TOPIC}」，案件号 1。")
+        assert "申诉 1 理由" in told, "a removed member can still appeal"
 
     play(story, config=config(), setup=two_rooms, db=tmp_path)
 
