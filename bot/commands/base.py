@@ -93,6 +93,8 @@ async def one_target(ctx: CommandContext, spec_usage: str) -> Target:
             if parse.has_typed_mention(ctx.args):
                 raise Refused(t.fill(t.NEED_MENTION, usage=spec_usage))
             raise usage(spec_usage)
+        if len(ids) > 1:
+            raise Refused(t.ONE_AT_A_TIME)
         target = ids[0]
         rest = parse.strip_mentions(ctx.args, len(ids))
         room_id = ctx.room_id

@@ -250,6 +250,8 @@ def test_unknown_and_malformed_commands_get_a_short_usage_line_privately(tmp_pat
         assert last_private(bot, MOD) == "没有“踢人吧”这个命令。发送 #帮助 查看可用命令。"
         await bot.says(MOD, "#警告")
         assert last_private(bot, MOD) == "用法：#警告 @成员 理由"
+        await bot.says(MOD, "#踢 @李四\u2005@陈七\u2005 刷屏", mentions=(LI, CHEN))
+        assert last_private(bot, MOD) == "一条命令只处理一位成员，请分别发送。" and bot.wechat.kicked == []
         await bot.says(MOD, "#撤销 abc")
         assert last_private(bot, MOD) == "用法：#撤销 案件号 理由"
         await private(bot, MOD, "#foo")
