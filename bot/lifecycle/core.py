@@ -397,10 +397,13 @@ class Lifecycle:
         elif action == "kick":
             reason = fill(texts.NICKNAME_KICK if kind == NICKNAME else texts.INTRO_KICK, hours=hours)
             ctx = CaseContext(room_id=room_id, contact_id=contact_id, at=now, name=name, topic=topic)
-            self.app.store.audit(
-                self.app.rooms.bot_id or "bot", f"lifecycle_{kind}_kick", room_id=room_id, target_id=contact_id,
-                detail={"reason": reason}, at=now,
-            )
+            try:
+                self.app.store.audit(
+                    self.app.rooms.bot_id or "bot", f"lifecycle_{kind}_kick", room_id=room_id, target_id=contact_id,
+                    detail={"reason": reason}, at=now,
+                )
+            except StoreUnavailable as exc:
+                log.warning("lifecycle kick of %s not in the audit log: %s", contact_id, exc)
             self.app.spawn(
                 self.app.executor.execute(ctx, [Action(ActionKind.KICK, room_id, contact_id, reason=reason)]),
                 name=f"lifecycle-kick-{contact_id}",

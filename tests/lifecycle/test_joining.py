@@ -99,6 +99,8 @@ def test_nickname_deadline_with_kick_removes_the_member(tmp_path: Path) -> None:
         await tick(bot, hours=24, minutes=1)
         assert bot.wechat.kicked == [(ROOM, NEW)]
         assert not bot.store.member(ROOM, NEW).present
+        [entry] = [a for a in bot.store.audit_log(room_id=ROOM) if a.command == "lifecycle_nickname_kick"]
+        assert entry.target_id == NEW and "未按要求修改群昵称" in entry.detail["reason"]
 
     play(story, config=config(nickname_pattern="单位-姓名", nickname_action="kick"), setup=room, db=tmp_path)
 
