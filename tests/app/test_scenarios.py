@@ -528,11 +528,23 @@ def test_reconciliation_finds_joins_and_leaves_that_came_without_events(tmp_path
 
         bot.app.hooks.join.append(on_join)
         info = bot.wechat.rooms_[ROOM]
-        members = tuple(m for m in info.member_ids if m != CHEN) + ("wxid_qr_joiner",)
+        members = (*(m for m in info.member_ids if m != CHEN), "wxid_qr_joiner")
         bot.wechat.rooms_[ROOM] = replace(info, member_ids=members)  # one scanned a QR code, one left
         await jobs.reconcile(bot.app, bot.clock())
         assert joined == ["wxid_qr_joiner"]
         assert bot.store.member(ROOM, "wxid_qr_joiner").present
         assert not bot.store.member(ROOM, CHEN).present
+
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
+
+
+def test_a_one_megabyte_message_with_odd_unicode_is_judged_and_the_bot_goes_on(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        huge = "加微信 abc123 " + ("正常聊天\u200b\U0001f600\u202e" * 150_000)[:1_000_000]
+        await bot.says(LI, huge, name="李四\u202e{rule}{__class__}")
+        warning = bot.wechat.private_to(LI)[-1].text
+        assert "请尽快撤回" in warning and len(warning) < 500
+        await bot.says(CHEN, "大家好")  # and the next message is handled as usual
+        assert states(bot.store, 1) == {"warn_private": "done"}
 
     play(story, config=configured(), setup=room_with_members, db=tmp_path)
