@@ -21,6 +21,7 @@ Every decision (approve, reject, time-out) is audited by the store.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -61,6 +62,8 @@ class HumanReview:
         self._held: dict[int, tuple[CaseContext, Action]] = {}
         """review id -> what to carry out (rebuilt from the store after a restart)."""
         self._asked: set[int] = set()
+        self._deciding = asyncio.Lock()
+        """One decision at a time: two admins answering at once must not both act."""
 
     # --- policy -----------------------------------------------------------------
 
@@ -123,17 +126,19 @@ class HumanReview:
 
     async def decide(self, case_no: int, approved: bool, by: str) -> Decided | None:
         """An admin's 同意 / 驳回 on every action of the case still waiting; None if none waits."""
-        return await self._settle(self.pending(case_no), approved, by)
+        async with self._deciding:
+            return await self._settle(self.pending(case_no), approved, by)
 
     async def expire(self, now: datetime) -> list[Decided]:
         """Apply the default to every request past its deadline; tell the admins."""
-        due = self.app.store.pending_reviews(due_before=now)
         by_case: dict[int, list[ReviewView]] = {}
-        for r in due:
+        for r in self.app.store.pending_reviews(due_before=now):
             by_case.setdefault(r.case_no, []).append(r)
         out: list[Decided] = []
-        for case_no, reviews in by_case.items():
-            decided = await self._settle(reviews, None, "")
+        for case_no in by_case:
+            async with self._deciding:
+                reviews = [r for r in self.pending(case_no) if r.deadline <= now]
+                decided = await self._settle(reviews, None, "")
             if decided is None:
                 continue
             out.append(decided)
