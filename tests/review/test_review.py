@@ -173,3 +173,19 @@ def test_without_kick_rights_the_request_to_the_admins_is_the_review(tmp_path: P
                                         "notify_admins": "done"}
 
     play(story, config=config(review=True), setup=lambda w: two_rooms(w, bot_is_owner=False), db=tmp_path)
+
+
+def test_two_admins_approving_at_once_kick_once(tmp_path: Path) -> None:
+    from bot.events import PrivateMessage
+
+    async def story(bot: Bot) -> None:
+        await bot.says(WU, "刷单返利，日结300")
+        bot.wechat.emit(PrivateMessage("p-a", MOD, bot.clock(), "同意 1"))
+        bot.wechat.emit(PrivateMessage("p-b", OWNER, bot.clock(), "同意 1"))
+        await bot.settle()
+        assert bot.wechat.kicked == [(ROOM, WU)]
+        deciders = {r.decided_by for r in bot.store.case(1).reviews}
+        assert len(deciders) == 1, "both actions decided by whoever came first"
+        assert "没有待确认的处理" in last_private(bot, OWNER)
+
+    play(story, config=config(review=True), setup=two_rooms, db=tmp_path)
