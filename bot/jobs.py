@@ -44,7 +44,9 @@ async def expire_mutes(app: App, now: datetime) -> int:
             continue  # muted again meanwhile: that mute's end is announced later
         ended += 1
         try:
-            await app.executor.say_private(contact_id, texts.fill(texts.MUTE_ENDED, topic=app.rooms.topic(room_id)))
+            await app.executor.say_private(
+                contact_id, texts.fill(texts.MUTE_ENDED, topic=app.rooms.topic(room_id))
+            )
         except NotAFriend:
             pass
         except Exception as exc:
@@ -60,7 +62,9 @@ async def confirm_kicks(app: App, now: datetime) -> list[str]:
     Returns who is still in."""
     still_in: list[str] = []
     for pending in [p for p in app.pending_kicks.values() if p.deadline <= now]:
-        if not await confirm_kick(app, now, pending.room_id, pending.contact_id, pending.case_no, pending.name):
+        if not await confirm_kick(
+            app, now, pending.room_id, pending.contact_id, pending.case_no, pending.name
+        ):
             still_in.append(pending.contact_id)
     return still_in
 

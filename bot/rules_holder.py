@@ -57,7 +57,9 @@ class RulesHolder:
         return holder
 
     @classmethod
-    def of(cls, engine: Any, ladder: Ladder | None = None, ruleset: Any = None, path: str | Path = "") -> RulesHolder:
+    def of(
+        cls, engine: Any, ladder: Ladder | None = None, ruleset: Any = None, path: str | Path = ""
+    ) -> RulesHolder:
         """Hold rules built elsewhere (tests, embedding); ``reload`` needs ``path``."""
         holder = cls(path)
         holder.engine, holder.ruleset = engine, ruleset

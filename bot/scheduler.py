@@ -62,7 +62,9 @@ async def run_task(task_name: str, /, **kwargs: Any) -> None:
     app = _running[-1] if _running else None
     fn = TASKS.get(name)
     if app is None or fn is None:
-        log.warning("scheduled task %r skipped: %s", name, "no running app" if app is None else "unknown task")
+        log.warning(
+            "scheduled task %r skipped: %s", name, "no running app" if app is None else "unknown task"
+        )
         return
     try:
         await fn(app, app.clock(), **kwargs)

@@ -104,7 +104,6 @@ class Command:
     help: str = ""
 
 
-
 @dataclass
 class CommandRegistry:
     by_word: dict[str, Command] = field(default_factory=dict)
@@ -117,7 +116,12 @@ class CommandRegistry:
         return command
 
     def command(
-        self, *words: str, where: Where = Where.BOTH, admin_only: bool = False, usage: str = "", help: str = ""
+        self,
+        *words: str,
+        where: Where = Where.BOTH,
+        admin_only: bool = False,
+        usage: str = "",
+        help: str = "",
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.add(Command(tuple(words), fn, where, admin_only, usage, help))

@@ -240,7 +240,9 @@ class App:
         await self._save_room(event.room_id)
         now = self.rooms.moderated(event.room_id)
         if now != was:
-            log.info("room %s renamed to %r: %s", event.room_id, event.topic, "moderated" if now else "left alone")
+            log.info(
+                "room %s renamed to %r: %s", event.room_id, event.topic, "moderated" if now else "left alone"
+            )
         if now and not was:
             await self.reconcile_room(event.room_id, event.at)
 
@@ -436,20 +438,29 @@ class App:
             ActionKind.NOTIFY_ADMINS,
             event.room_id,
             event.contact_id,
-            reason=texts.BLACKLIST_JOIN_REASON + (f"（邀请人 {event.inviter_id}）" if event.inviter_id else ""),
+            reason=texts.BLACKLIST_JOIN_REASON
+            + (f"（邀请人 {event.inviter_id}）" if event.inviter_id else ""),
         )
         actions = [kick, tell]
         if event.inviter_id and not self.rooms.is_bot(event.inviter_id):
             actions.append(
-                Action(ActionKind.NOTIFY_INVITER, event.room_id, event.contact_id, reason=texts.BLACKLIST_INVITER)
+                Action(
+                    ActionKind.NOTIFY_INVITER, event.room_id, event.contact_id, reason=texts.BLACKLIST_INVITER
+                )
             )
         self.spawn(self._remove_and_audit(ctx, actions, source), name=f"blacklist-{event.contact_id}")
 
     async def _remove_and_audit(self, ctx: CaseContext, actions: list[Action], source: str) -> None:
         """No case for a blacklisted joiner (they said nothing): the audit log keeps what was done."""
         outcomes = await self.executor.execute(ctx, actions)
-        detail = {"source": source, "inviter": ctx.inviter_id, **{o.action.kind.value: o.state for o in outcomes}}
-        self._audit("blacklist_removal", room_id=ctx.room_id, target_id=ctx.contact_id, detail=detail, at=ctx.at)
+        detail = {
+            "source": source,
+            "inviter": ctx.inviter_id,
+            **{o.action.kind.value: o.state for o in outcomes},
+        }
+        self._audit(
+            "blacklist_removal", room_id=ctx.room_id, target_id=ctx.contact_id, detail=detail, at=ctx.at
+        )
 
     async def on_leave(self, event: MemberLeft) -> None:
         self.rooms.drop_member(event.room_id, event.contact_id)
@@ -485,15 +496,23 @@ class App:
     # --- rooms -------------------------------------------------------------------
 
     async def on_invitation(self, event: RoomInvitation) -> None:
-        allowed = self.config.bot.accept_invites_from == "anyone" or self.rooms.is_global_admin(event.inviter_id)
+        allowed = self.config.bot.accept_invites_from == "anyone" or self.rooms.is_global_admin(
+            event.inviter_id
+        )
         if not allowed:
             log.info("invitation to %r from %s declined (not an admin)", event.room_topic, event.inviter_id)
             return
         await self.puppet.accept_invitation(event.invitation_id)
         log.info("accepted the invitation to %r from %s", event.room_topic, event.inviter_id)
         self.spawn(self.scan_rooms(event.at), name="scan-after-invite")
-        if not any(sel.name_contains and sel.name_contains in event.room_topic for sel in self.config.bot.rooms):
-            self.spawn(self._tell_quietly(event.inviter_id, texts.fill(texts.INVITE_ACCEPTED, topic=event.room_topic)))
+        if not any(
+            sel.name_contains and sel.name_contains in event.room_topic for sel in self.config.bot.rooms
+        ):
+            self.spawn(
+                self._tell_quietly(
+                    event.inviter_id, texts.fill(texts.INVITE_ACCEPTED, topic=event.room_topic)
+                )
+            )
 
     async def notice_room(self, room_id: str, at: datetime, *, topic: str = "") -> RoomInfo:
         """A room the bot is in but did not know: read it, remember it, and seed its members."""
@@ -517,7 +536,9 @@ class App:
         if not new:
             return
         moderated = self.rooms.moderated(info.id)
-        log.info("room %s (%s): %s", info.id, info.topic or "?", "moderated" if moderated else "not moderated")
+        log.info(
+            "room %s (%s): %s", info.id, info.topic or "?", "moderated" if moderated else "not moderated"
+        )
         if moderated:
             try:
                 await self.reconcile_room(info.id, at, live=info)
@@ -738,6 +759,14 @@ def _register_builtin_commands(registry: CommandRegistry) -> None:
             await ctx.reply(texts.DISABLED_ALREADY)
 
     if registry.find("启用") is None:
-        registry.add(Command(("启用", "enable"), enable, Where.ROOM, admin_only=True, usage="#启用", help="本群开启群管"))
+        registry.add(
+            Command(
+                ("启用", "enable"), enable, Where.ROOM, admin_only=True, usage="#启用", help="本群开启群管"
+            )
+        )
     if registry.find("停用") is None:
-        registry.add(Command(("停用", "disable"), disable, Where.ROOM, admin_only=True, usage="#停用", help="本群停用群管"))
+        registry.add(
+            Command(
+                ("停用", "disable"), disable, Where.ROOM, admin_only=True, usage="#停用", help="本群停用群管"
+            )
+        )

@@ -162,9 +162,13 @@ class Executor:
                 ]
         if self._muted_speaking_without_warning(ctx, actions):
             until = self.store.muted_until(ctx.room_id, ctx.contact_id, ctx.at)
-            await self._safe_say(ctx, texts.fill(texts.MUTED_REMINDER, until=texts.until_text(until, self.tz)))
+            await self._safe_say(
+                ctx, texts.fill(texts.MUTED_REMINDER, until=texts.until_text(until, self.tz))
+            )
         log.info(
-            "case %s: %s", ctx.case_text, ", ".join(f"{o.action.kind.value} {o.state}" for o in outcomes) or "nothing"
+            "case %s: %s",
+            ctx.case_text,
+            ", ".join(f"{o.action.kind.value} {o.state}" for o in outcomes) or "nothing",
         )
         for position, outcome in enumerate(outcomes):
             self._record(ctx, position, outcome)
@@ -225,7 +229,11 @@ class Executor:
             return await self._warn_private(ctx, action, room_lines)
         if kind is ActionKind.WARN_PUBLIC:
             line = texts.fill(texts.WARN_PUBLIC, reason=action.reason, case=ctx.case_text)
-            if self.config.moderation.public_notice_shows_text and ctx.message is not None and ctx.message.text:
+            if (
+                self.config.moderation.public_notice_shows_text
+                and ctx.message is not None
+                and ctx.message.text
+            ):
                 line += "\n" + texts.fill(texts.QUOTED, excerpt=texts.excerpt(ctx.message.text))
             room_lines.append(line)
             return Outcome(action, DONE)
@@ -241,7 +249,9 @@ class Executor:
         if kind is ActionKind.NOTIFY_ADMINS:
             summary = "、".join(texts.ACTION_ZH[a.kind] for a in ctx.actions if a.kind is not kind) or "无"
             if not self.rooms.admins_to_notify(ctx.room_id):
-                return Outcome(action, SKIPPED, "no admin known (bot.admins is empty, the room has no human admin)")
+                return Outcome(
+                    action, SKIPPED, "no admin known (bot.admins is empty, the room has no human admin)"
+                )
             sent = await self.tell_admins(
                 ctx.room_id,
                 texts.fill(
@@ -263,7 +273,10 @@ class Executor:
         if ctx.violations and all(v.rule == MUTED_SPEAKING_RULE for v in ctx.violations):
             until = self.store.muted_until(ctx.room_id, ctx.contact_id, ctx.at)
             text = texts.fill(
-                texts.MUTED_PRIVATE, topic=ctx.topic, until=texts.until_text(until, self.tz), case=ctx.case_text
+                texts.MUTED_PRIVATE,
+                topic=ctx.topic,
+                until=texts.until_text(until, self.tz),
+                case=ctx.case_text,
             )
         else:
             text = texts.fill(texts.WARN_PRIVATE, topic=ctx.topic, reason=action.reason, case=ctx.case_text)
@@ -273,7 +286,9 @@ class Executor:
         except NotAFriend:
             if self.config.moderation.private_warning_fallback == "mention":
                 category = ctx.violations[0].category_zh if ctx.violations else "违规"
-                room_lines.append(texts.fill(texts.WARN_PRIVATE_FALLBACK, category=category, case=ctx.case_text))
+                room_lines.append(
+                    texts.fill(texts.WARN_PRIVATE_FALLBACK, category=category, case=ctx.case_text)
+                )
                 return Outcome(action, FALLBACK, "not a friend: @mention in the room")
             return Outcome(action, SKIPPED, "not a friend; private_warning_fallback is none")
 
@@ -292,7 +307,11 @@ class Executor:
             await self.port.kick(ctx.room_id, ctx.contact_id)
         except NotPermitted as exc:
             text = texts.fill(
-                texts.KICK_REQUEST, topic=ctx.topic, name=ctx.display, reason=action.reason, case=ctx.case_text
+                texts.KICK_REQUEST,
+                topic=ctx.topic,
+                name=ctx.display,
+                reason=action.reason,
+                case=ctx.case_text,
             )
             asked = await self.tell_admins(ctx.room_id, text, room_admins_only=True)
             if not asked:
@@ -346,7 +365,9 @@ class Executor:
 
     async def tell_admins(self, room_id: str, text: str, *, room_admins_only: bool = False) -> list[str]:
         """Tell the room's admins (and the global admins) privately; return who was reached."""
-        targets = self.rooms.room_admin_ids(room_id) if room_admins_only else self.rooms.admins_to_notify(room_id)
+        targets = (
+            self.rooms.room_admin_ids(room_id) if room_admins_only else self.rooms.admins_to_notify(room_id)
+        )
 
         async def tell(cid: str) -> str:
             try:
@@ -401,7 +422,6 @@ class Executor:
             return False
         shown = {ActionKind.WARN_PUBLIC, ActionKind.WARN_PRIVATE, ActionKind.MUTE, ActionKind.KICK}
         return not any(a.kind in shown for a in actions)
-
 
 
 def _in_room(o: Outcome) -> bool:

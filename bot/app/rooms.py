@@ -102,7 +102,9 @@ class RoomBook:
     def drop_member(self, room_id: str, contact_id: str) -> None:
         info = self.info.get(room_id)
         if info is not None and contact_id in info.member_ids:
-            self.info[room_id] = replace(info, member_ids=tuple(m for m in info.member_ids if m != contact_id))
+            self.info[room_id] = replace(
+                info, member_ids=tuple(m for m in info.member_ids if m != contact_id)
+            )
 
     def has_member(self, room_id: str, contact_id: str) -> bool | None:
         info = self.info.get(room_id)

@@ -36,8 +36,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--db", help="database URL (default: the config's database, sqlite:///qunguard.db)")
     p.add_argument("--rules", help="rules file (default: the config's rules, or the bundled rules)")
-    p.add_argument("--local", action="store_true", help="use the local terminal group even if a puppet is configured")
-    p.add_argument("--dry-run", action="store_true", help="act in no room: only tell the admins what would happen")
+    p.add_argument(
+        "--local", action="store_true", help="use the local terminal group even if a puppet is configured"
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="act in no room: only tell the admins what would happen"
+    )
     p.set_defaults(handler=run)
 
 
@@ -62,7 +66,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def serve(
-    config: Any, rules: Any, *, local: bool, stdin: Any = None, stdout: Any = None, stop: asyncio.Event | None = None
+    config: Any,
+    rules: Any,
+    *,
+    local: bool,
+    stdin: Any = None,
+    stdout: Any = None,
+    stop: asyncio.Event | None = None,
 ) -> int:
     """Run the bot until the puppet ends (local: /quit or end of input), a signal, or ``stop`` is set."""
     from bot.app import App
@@ -79,8 +89,11 @@ async def serve(
         puppet: Any = LocalPuppet(stdin=stdin, stdout=stdout, bot_name=config.bot.name)
         config = replace(config, bot=replace(config.bot, rooms=(*config.bot.rooms, RoomSelector(id=ROOM_ID))))
         # A terminal group: the limit still holds, but a newcomer should not wait for merges.
-        outbox_cfg = replace(config.outbox, merge_window_s=min(config.outbox.merge_window_s, 0.3),
-                             min_interval_s=min(config.outbox.min_interval_s, 0.3))
+        outbox_cfg = replace(
+            config.outbox,
+            merge_window_s=min(config.outbox.merge_window_s, 0.3),
+            min_interval_s=min(config.outbox.min_interval_s, 0.3),
+        )
     else:
         from bot.puppet.wechaty import WechatyPuppet
 
@@ -104,9 +117,12 @@ async def serve(
     try:
         scheduler.start(app)
         schedule_standard_jobs(app, scheduler)
-        log.info("qunguard running: %s, database %s, rules %s",
-                 "local terminal group" if local else f"puppet service {config.puppet_endpoint}",
-                 _safe_url(config.database), rules.path)
+        log.info(
+            "qunguard running: %s, database %s, rules %s",
+            "local terminal group" if local else f"puppet service {config.puppet_endpoint}",
+            _safe_url(config.database),
+            rules.path,
+        )
         runner = asyncio.create_task(app.run(), name="qunguard-app")
         stopper = asyncio.create_task(stop.wait(), name="qunguard-signal")
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)

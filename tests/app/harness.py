@@ -59,8 +59,17 @@ class Bot:
             await asyncio.sleep(0.001)
         raise AssertionError("the bot did not settle")
 
-    async def says(self, sender: str, text: str, *, room: str = ROOM, name: str = "", msg_id: str = "",
-                   mentions: tuple[str, ...] = (), at: datetime | None = None) -> Message:
+    async def says(
+        self,
+        sender: str,
+        text: str,
+        *,
+        room: str = ROOM,
+        name: str = "",
+        msg_id: str = "",
+        mentions: tuple[str, ...] = (),
+        at: datetime | None = None,
+    ) -> Message:
         """A member says something in a room; returns the event (to deliver it again)."""
         self._n += 1
         info = self.wechat.rooms_.get(room)
@@ -83,8 +92,16 @@ class Bot:
         from dataclasses import replace
 
         self.wechat.rooms_[room] = replace(info, member_ids=(*info.member_ids, contact))
-        self.wechat.emit(MemberJoined(room, contact, self.clock(), name=self.wechat.names.get(contact, ""),
-                                      inviter_id=inviter, room_topic=info.topic))
+        self.wechat.emit(
+            MemberJoined(
+                room,
+                contact,
+                self.clock(),
+                name=self.wechat.names.get(contact, ""),
+                inviter_id=inviter,
+                room_topic=info.topic,
+            )
+        )
         await self.settle()
 
 
@@ -110,10 +127,17 @@ def fresh_db(directory: Path) -> str:
     return f"sqlite:///{target}"
 
 
-def play(story: Callable[[Bot], Awaitable[None]], config: Config | None = None,
-         setup: Callable[[FakeWeChat], None] | None = None, *, db: Path,
-         before: Callable[[Store], None] | None = None, url: str = "", scheduler: bool = False,
-         start: datetime | None = None) -> Bot:
+def play(
+    story: Callable[[Bot], Awaitable[None]],
+    config: Config | None = None,
+    setup: Callable[[FakeWeChat], None] | None = None,
+    *,
+    db: Path,
+    before: Callable[[Store], None] | None = None,
+    url: str = "",
+    scheduler: bool = False,
+    start: datetime | None = None,
+) -> Bot:
     """Run ``story`` against a bot that has just logged in, on the SQLite store in
     directory ``db`` (the same directory again is a restart); return the bot."""
 

@@ -42,11 +42,17 @@ def server(tmp_path: Path) -> Iterator[WechatyServer]:
 @asynccontextmanager
 async def bot_on(server: WechatyServer, tmp: Path) -> AsyncIterator[App]:
     config = Config(bot=BotConfig(rooms=(RoomSelector(id=ROOM),)), data_dir=str(tmp / "data"))
-    puppet = WechatyPuppet(server.endpoint, TOKEN, tmp / "data", reconnect_min_s=0.2, reconnect_max_s=2.0,
-                           rpc_timeout_s=5.0)
+    puppet = WechatyPuppet(
+        server.endpoint, TOKEN, tmp / "data", reconnect_min_s=0.2, reconnect_max_s=2.0, rpc_timeout_s=5.0
+    )
     store = open_store(fresh_db(tmp), journal_dir=tmp / "journal")
-    app = App(config, puppet, store, RulesHolder.load(BUNDLED_RULES),
-              outbox=Outbox(puppet, per_minute=1000, per_hour=10_000, merge_window_s=0, min_interval_s=0))
+    app = App(
+        config,
+        puppet,
+        store,
+        RulesHolder.load(BUNDLED_RULES),
+        outbox=Outbox(puppet, per_minute=1000, per_hour=10_000, merge_window_s=0, min_interval_s=0),
+    )
     task = asyncio.create_task(app.run())
     try:
         await until(lambda: app.rooms.bot_id == BOT and ROOM in app.rooms.info, 20)
@@ -68,16 +74,20 @@ async def until(what, timeout: float) -> None:  # type: ignore[no-untyped-def]
 
 def warned(server: WechatyServer, contact: str) -> list[str]:
     """What the bot said to ``contact``: privately, or in the room @-mentioning them."""
-    return [d["text"] for d in server.did if d["op"] == "say"
-            and (d["conversationId"] == contact or contact in d.get("mentionIdList", []))]
+    return [
+        d["text"]
+        for d in server.did
+        if d["op"] == "say" and (d["conversationId"] == contact or contact in d.get("mentionIdList", []))
+    ]
 
 
 async def say(server: WechatyServer, sender: str, text: str) -> None:
     await asyncio.to_thread(server.call, "say", **{"from": sender, "room": ROOM, "text": text})
 
 
-def test_an_ad_is_warned_and_the_bot_moderates_on_after_an_error_event(server: WechatyServer,
-                                                                        tmp_path: Path) -> None:
+def test_an_ad_is_warned_and_the_bot_moderates_on_after_an_error_event(
+    server: WechatyServer, tmp_path: Path
+) -> None:
     async def main() -> None:
         async with bot_on(server, tmp_path):
             await say(server, ZHANG, AD)
@@ -96,8 +106,16 @@ def test_a_qr_code_poster_over_20KB_is_caught(server: WechatyServer, tmp_path: P
 
     async def main() -> None:
         async with bot_on(server, tmp_path) as app:
-            await asyncio.to_thread(server.call, "image", **{"from": ZHANG, "room": ROOM, "name": "poster.png",
-                                                             "base64": base64.b64encode(poster).decode()})
+            await asyncio.to_thread(
+                server.call,
+                "image",
+                **{
+                    "from": ZHANG,
+                    "room": ROOM,
+                    "name": "poster.png",
+                    "base64": base64.b64encode(poster).decode(),
+                },
+            )
             await until(lambda: any("案件号" in t for t in warned(server, ZHANG)), 15)
             await app.idle(5)
             story = app.store.case(1)
@@ -106,8 +124,9 @@ def test_a_qr_code_poster_over_20KB_is_caught(server: WechatyServer, tmp_path: P
     arun(main(), timeout=90)
 
 
-def test_after_a_server_restart_the_bot_moderates_again_within_10_seconds(server: WechatyServer,
-                                                                          tmp_path: Path) -> None:
+def test_after_a_server_restart_the_bot_moderates_again_within_10_seconds(
+    server: WechatyServer, tmp_path: Path
+) -> None:
     async def main() -> None:
         async with bot_on(server, tmp_path):
             await say(server, ZHANG, AD)

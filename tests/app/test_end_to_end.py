@@ -40,7 +40,9 @@ class Live:
         end = loop.time() + timeout
         while not what():
             if loop.time() > end:
-                raise AssertionError(f"timed out; the bot sent {self.service.sent!r}, kicked {self.service.kicks!r}")
+                raise AssertionError(
+                    f"timed out; the bot sent {self.service.sent!r}, kicked {self.service.kicks!r}"
+                )
             await asyncio.sleep(0.02)
 
     async def quiet(self, s: float = 0.3) -> None:
@@ -49,25 +51,40 @@ class Live:
 
 
 def world(service: FakePuppetService, *, bot_is_owner: bool = True, room: bool = True) -> None:
-    for cid, name, friend in ((ADMIN, "张管理", True), (OWNER, "王群主", True), (LI, "李四", True),
-                              (CHEN, "陈七", False)):
+    for cid, name, friend in (
+        (ADMIN, "张管理", True),
+        (OWNER, "王群主", True),
+        (LI, "李四", True),
+        (CHEN, "陈七", False),
+    ):
         service.add_contact(cid, name, friend)
     if room:
-        service.add_room(ROOM, TOPIC, [BOT, OWNER, ADMIN, LI, CHEN], owner=BOT if bot_is_owner else OWNER,
-                         admins=[OWNER] if bot_is_owner else [])
+        service.add_room(
+            ROOM,
+            TOPIC,
+            [BOT, OWNER, ADMIN, LI, CHEN],
+            owner=BOT if bot_is_owner else OWNER,
+            admins=[OWNER] if bot_is_owner else [],
+        )
 
 
 @asynccontextmanager
-async def live_bot(tmp: Path, setup: Callable[[FakePuppetService], None], *, rooms: tuple = (),
-                   service: FakePuppetService | None = None) -> AsyncIterator[Live]:
+async def live_bot(
+    tmp: Path,
+    setup: Callable[[FakePuppetService], None],
+    *,
+    rooms: tuple = (),
+    service: FakePuppetService | None = None,
+) -> AsyncIterator[Live]:
     own = service is None
     svc = service or FakePuppetService(bot_id=BOT)
     if own:
         setup(svc)
         await svc.start()
     config = Config(bot=BotConfig(admins=(ADMIN,), rooms=rooms), data_dir=str(tmp / "data"))
-    puppet = WechatyPuppet(svc.endpoint, "test-token", tmp / "data", reconnect_min_s=0.2, reconnect_max_s=1.0,
-                           rpc_timeout_s=5.0)
+    puppet = WechatyPuppet(
+        svc.endpoint, "test-token", tmp / "data", reconnect_min_s=0.2, reconnect_max_s=1.0, rpc_timeout_s=5.0
+    )
     store = open_store(fresh_db(tmp), journal_dir=tmp / "journal")
     outbox = Outbox(puppet, per_minute=10_000, per_hour=100_000, merge_window_s=0, min_interval_s=0)
     app = App(config, puppet, store, RulesHolder.load(RULES), outbox=outbox)
@@ -85,8 +102,12 @@ async def live_bot(tmp: Path, setup: Callable[[FakePuppetService], None], *, roo
             await svc.close()
 
 
-def scenario(tmp: Path, story: Callable[[Live], Awaitable[None]], setup: Callable[[FakePuppetService], None] = world,
-             rooms: tuple = (RoomSelector(id=ROOM),)) -> None:
+def scenario(
+    tmp: Path,
+    story: Callable[[Live], Awaitable[None]],
+    setup: Callable[[FakePuppetService], None] = world,
+    rooms: tuple = (RoomSelector(id=ROOM),),
+) -> None:
     async def main() -> None:
         async with live_bot(tmp, setup, rooms=rooms) as live:
             await story(live)
@@ -161,7 +182,9 @@ def test_e2e_a_blacklisted_member_who_joins_is_removed(tmp_path: Path) -> None:
 
 def test_e2e_the_server_restarts_mid_stream_and_nothing_is_handled_twice(tmp_path: Path) -> None:
     async def main() -> None:
-        svc = FakePuppetService(bot_id=BOT, redeliver_on_connect=5)  # a restarted server re-sends recent events
+        svc = FakePuppetService(
+            bot_id=BOT, redeliver_on_connect=5
+        )  # a restarted server re-sends recent events
         world(svc)
         await svc.start()
         try:

@@ -133,7 +133,9 @@ def test_a_broken_rules_edit_keeps_the_last_good_rules_and_tells_the_admins_the_
         bot.app.rules.listeners.clear()
         bot.app.rules = RulesHolder.load(rules)
         bot.app.rules.listeners.append(bot.app._rules_reloaded)
-        rules.write_text(rules.read_text(encoding="utf-8") + "  - name: broken\n    severity: [oops\n", encoding="utf-8")
+        rules.write_text(
+            rules.read_text(encoding="utf-8") + "  - name: broken\n    severity: [oops\n", encoding="utf-8"
+        )
         error = await bot.app.rules.reload_if_changed()
         assert error is not None and f"{rules}:" in str(error)
         await bot.settle()

@@ -168,7 +168,11 @@ def test_a_blacklisted_member_who_joins_is_removed_at_once(tmp_path: Path) -> No
         assert "黑名单" in bot.wechat.private_to(OWNER)[-1].text
         assert "黑名单" in bot.wechat.private_to(LI)[-1].text, "the inviter is told (邀请人负责制)"
         [entry] = [a for a in bot.store.audit_log(room_id=ROOM) if a.command == "blacklist_removal"]
-        assert (entry.target_id, entry.detail["kick"], entry.detail["inviter"]) == ("wxid_spammer", "done", LI)
+        assert (entry.target_id, entry.detail["kick"], entry.detail["inviter"]) == (
+            "wxid_spammer",
+            "done",
+            LI,
+        )
 
     play(story, config=configured(), setup=room_with_members, before=before, db=tmp_path)
 
@@ -350,7 +354,12 @@ def test_a_room_selected_by_name_is_moderated(tmp_path: Path) -> None:
         await bot.says(LI, "加微信 abc123")
         assert bot.wechat.private_to(LI)
 
-    play(story, config=make_config(rooms=(RoomSelector(name_contains="技术交流"),)), setup=room_with_members, db=tmp_path)
+    play(
+        story,
+        config=make_config(rooms=(RoomSelector(name_contains="技术交流"),)),
+        setup=room_with_members,
+        db=tmp_path,
+    )
 
 
 def test_stop_moderating_with_disable(tmp_path: Path) -> None:
@@ -374,7 +383,9 @@ def test_with_the_database_down_the_bot_moderates_on_and_tells_the_admins_once(t
         assert "请尽快撤回" in bot.wechat.private_to(LI)[-1].text, "moderation goes on"
         told = [s for s in bot.wechat.private_to(ADMIN) if "数据库不可用" in s.text]
         assert len(told) == 1
-        assert (tmp_path / "journal").exists() and any((tmp_path / "journal").iterdir()), "the journal keeps the case"
+        assert (tmp_path / "journal").exists() and any((tmp_path / "journal").iterdir()), (
+            "the journal keeps the case"
+        )
 
     play(story, config=configured(), setup=room_with_members, db=tmp_path, url=down)
 
@@ -415,7 +426,9 @@ def test_when_no_admin_is_a_friend_the_kick_request_is_made_in_the_room(tmp_path
     play(story, config=configured(), setup=setup, db=tmp_path)
 
 
-def test_a_kick_keeps_its_confirmation_deadline_in_the_scheduler_until_the_leave_comes(tmp_path: Path) -> None:
+def test_a_kick_keeps_its_confirmation_deadline_in_the_scheduler_until_the_leave_comes(
+    tmp_path: Path,
+) -> None:
     from datetime import datetime, timezone
 
     def setup(w: FakeWeChat) -> None:
@@ -432,8 +445,14 @@ def test_a_kick_keeps_its_confirmation_deadline_in_the_scheduler_until_the_leave
         await bot.settle()
         assert job not in bot.app.scheduler.job_ids()
 
-    play(story, config=configured(), setup=setup, db=tmp_path, scheduler=True,
-         start=datetime.now(timezone.utc).replace(microsecond=0))
+    play(
+        story,
+        config=configured(),
+        setup=setup,
+        db=tmp_path,
+        scheduler=True,
+        start=datetime.now(timezone.utc).replace(microsecond=0),
+    )
 
 
 def test_a_mute_survives_a_restart_and_its_end_is_still_announced(tmp_path: Path) -> None:

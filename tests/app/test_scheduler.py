@@ -48,8 +48,12 @@ def test_a_deadline_set_before_a_restart_fires_once_after_it(tmp_path: Path) -> 
     async def main() -> Host:
         first = Scheduler(url(tmp_path))
         first.start(Host())  # type: ignore[arg-type]
-        first.at("deadline:room:wxid_li", "test_note", datetime.now(timezone.utc) + timedelta(seconds=0.3),
-                 what="deadline")
+        first.at(
+            "deadline:room:wxid_li",
+            "test_note",
+            datetime.now(timezone.utc) + timedelta(seconds=0.3),
+            what="deadline",
+        )
         first.shutdown()  # the bot stops before the deadline
         await asyncio.sleep(0.5)
         host = Host()

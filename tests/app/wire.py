@@ -62,7 +62,9 @@ class FakeWeChat:
 
     # --- test side -------------------------------------------------------------
 
-    def add_room(self, room_id: str, topic: str, owner: str, members: Sequence[str], admins: Sequence[str] = ()) -> None:
+    def add_room(
+        self, room_id: str, topic: str, owner: str, members: Sequence[str], admins: Sequence[str] = ()
+    ) -> None:
         members = tuple(dict.fromkeys([*members, self.bot_id]))
         self.rooms_[room_id] = RoomInfo(room_id, topic, owner, tuple(admins), members)
 
