@@ -65,7 +65,9 @@ async def _on_login(app: App, event: LoggedIn) -> None:
 
 def install(app: App) -> None:
     from bot.lifecycle import featured, jobs  # noqa: F401  (commands and scheduler tasks register on import)
+    from bot.lifecycle.settings import check
 
+    check(app.config.lifecycle, app.config.schedule, app.tz, app.config.source)  # a broken pattern stops the start, named by key
     lifecycle_of(app)
     for word in (featured.FEATURE_WORDS[0], featured.SEARCH_WORDS[0]):
         command = featured.COMMANDS.find(word)  # the App copied the registry before this import

@@ -32,7 +32,7 @@ class NicknameRule:
     _regex: object
 
     @classmethod
-    def parse(cls, pattern: str) -> NicknameRule | None:
+    def parse(cls, pattern: str, key: str = "lifecycle.nickname_pattern") -> NicknameRule | None:
         pattern = pattern.strip()
         if not pattern:
             return None
@@ -44,10 +44,15 @@ class NicknameRule:
             shown = pattern
         else:
             regex, shown = pattern, pattern
+        opts = re2.Options()
+        opts.log_errors = False  # the error is ours to report, with the key
         try:
-            compiled = re2.compile(regex)
+            compiled = re2.compile(regex, opts)
         except re2.error as exc:
-            raise ConfigError(f"nickname pattern {pattern!r} is not a valid expression: {exc}") from None
+            reason = exc.args[0] if exc.args else exc
+            if isinstance(reason, bytes):
+                reason = reason.decode("utf-8", "replace")
+            raise ConfigError(f"nickname pattern {pattern!r} is not a valid expression: {reason}", key=key) from None
         return cls(pattern, shown, compiled)
 
     def ok(self, name: str) -> bool:
@@ -146,3 +151,14 @@ def parse_hhmm(value: str, key: str) -> tuple[int, int]:
     if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
         raise ConfigError(f"expected HH:MM, got {value!r}", key=key)
     return int(m.group(1)), int(m.group(2))
+
+
+def check(cfg: LifecycleConfig, schedule: ScheduleConfig, tz: tzinfo, path: str = "") -> None:
+    """Raise :class:`ConfigError` naming the file and key of a nickname pattern or quiet hours that cannot work."""
+    try:
+        NicknameRule.parse(cfg.nickname_pattern)
+        for i, r in enumerate(cfg.rooms):
+            NicknameRule.parse(r.nickname_pattern, f"lifecycle.rooms[{i}].nickname_pattern")
+        QuietHours.from_config(schedule, tz)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, path or "config.yaml", exc.line, exc.key) from None

@@ -111,3 +111,12 @@ def test_schedule_mistakes_are_named_by_key(text: str, where: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(text, "config.yaml")
     assert where in str(err.value)
+
+
+def test_a_broken_nickname_pattern_stops_the_bot_at_start_naming_the_key(tmp_path) -> None:
+    from bot.config import LifecycleConfig, LifecycleRoomConfig, ScheduleConfig
+    from bot.lifecycle.settings import check
+
+    cfg = LifecycleConfig(rooms=(LifecycleRoomConfig(room="r1", nickname_pattern="(单位"),))
+    with pytest.raises(ConfigError, match=r"lifecycle\.rooms\[0\]\.nickname_pattern"):
+        check(cfg, ScheduleConfig(), SH)
