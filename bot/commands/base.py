@@ -179,6 +179,9 @@ def guarded(fn: Callable[[CommandContext], Awaitable[None]]) -> Callable[[Comman
         except Refused as r:
             if r.text:  # an empty refusal stops silently (a command delivered twice)
                 await ctx.reply_private(r.text)
+        except StoreUnavailable as exc:
+            log.warning("command %s from %s not done, the database is down: %s", ctx.word, ctx.sender_id, exc)
+            await ctx.reply_private(t.STORE_DOWN)
         except QunguardError as exc:
             log.warning("command %s from %s failed: %s", ctx.word, ctx.sender_id, exc)
             await ctx.reply_private(f"命令未能完成：{exc}")

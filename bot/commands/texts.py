@@ -20,6 +20,7 @@ NEED_MENTION = "请在命令里 @ 要处理的成员（长按对方头像即可 
 NOT_ROOM_ADMIN = "你不是该群的群主或管理员，不能处理该群的事务。"
 NO_ROOM_FOR_TARGET = "找不到你能管理、且有该成员的群。请在对应群内发送该命令。"
 SEVERAL_ROOMS = "该成员在你管理的多个群里，请在对应群内发送该命令。"
+STORE_DOWN = "系统暂时无法记录，请稍后再发一次。"
 ONE_AT_A_TIME = "一条命令只处理一位成员，请分别发送。"
 NOT_SELF = "不能对自己或机器人执行该命令。"
 TARGET_IS_ADMIN = "{name} 是本群管理员，请由群主处理。"

@@ -345,3 +345,16 @@ def test_a_command_delivered_twice_after_a_restart_acts_once(tmp_path: Path) -> 
 
     play(first, config=config(), setup=two_rooms, db=tmp_path)
     play(second, config=config(), setup=two_rooms, db=tmp_path)
+
+
+def test_with_the_database_down_a_command_is_answered_not_lost_in_silence(tmp_path: Path) -> None:
+    down = "postgresql+psycopg://qunguard@127.0.0.1:1/qunguard"  # nothing listens on port 1
+
+    async def story(bot: Bot) -> None:
+        assert bot.store.outage is not None
+        await bot.says(MOD, "#警告 @吴八\u2005 发广告", mentions=(WU,))
+        assert last_private(bot, MOD) == "系统暂时无法记录，请稍后再发一次。"
+        await private(bot, WU, "申诉 1 理由")
+        assert last_private(bot, WU) == "系统暂时无法记录，请稍后再发一次。"
+
+    play(story, config=config(), setup=two_rooms, db=tmp_path, url=down)
