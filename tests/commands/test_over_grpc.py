@@ -216,3 +216,20 @@ def test_grpc_a_broken_rules_file_keeps_the_old_rules_and_the_admin_gets_the_lin
         await live.until(lambda: any("请尽快撤回" in t for t in live.sent_to(LI)))
 
     scenario(tmp_path, story)
+
+
+def test_grpc_the_review_flow_timeout_takes_the_default(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from bot.review import review_timeouts
+
+    async def story(live: Live) -> None:
+        svc = live.service
+        svc.say(WU, "澳门赌场上线了", room=ROOM)
+        await live.until(lambda: any("【待确认】案件 1" in t for t in live.sent_to(OWNER)))
+        await live.quiet()
+        await review_timeouts(live.app, live.app.clock() + timedelta(minutes=31))
+        await live.until(lambda: svc.kicks == [(ROOM, WU)])
+        await live.until(lambda: any("【复核超时】案件 1" in t for t in live.sent_to(OWNER)))
+
+    scenario(tmp_path, story, review=True, review_default="act")
