@@ -155,6 +155,22 @@ def excerpt_of(message: Message) -> str:
     return text_ if len(text_) <= EXCERPT_CHARS else text_[: EXCERPT_CHARS - 1] + "…"
 
 
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+def upsert_adding(conn: Connection, table: Table) -> Any:
+    """``INSERT ... ON CONFLICT (primary key) DO UPDATE`` that adds the inserted
+    counts to the stored ones: for the count tables. Built once per dialect."""
+    key = (conn.dialect.name, table.name)
+    stmt = _UPSERTS.get(key)
+    if stmt is None:
+        ins = _insert(conn, table)
+        keys = [c.name for c in table.primary_key.columns]
+        adds = {c.name: c + ins.excluded[c.name] for c in table.columns if c.name not in keys}
+        stmt = _UPSERTS[key] = ins.on_conflict_do_update(index_elements=keys, set_=adds)
+    return stmt
+
+
 def _insert(conn: Connection, table: Table) -> Any:
     name = conn.dialect.name
     if name == "postgresql":
@@ -492,8 +508,11 @@ class StoreBase:
             self._txn_rooms = set()
 
     def _write(self, fn: Callable[..., R], *args: Any) -> R:
-        """One transaction; a unique-key race with another process is retried
-        (the retry then finds the other's row)."""
+        """One transaction. Retried: after a unique-key race with another process
+        (the retry finds the other's row), and once on a fresh connection when a
+        pooled one turns out dead (a server restart). Every write is idempotent,
+        so a retry after a commit whose answer was lost adds nothing."""
+        fresh_tried = False
         for attempt in range(3):
             try:
                 with self._tx() as conn:
@@ -501,13 +520,21 @@ class StoreBase:
             except IntegrityError:
                 if attempt == 2:
                     raise
+            except DOWN_ERRORS as exc:
+                if fresh_tried or not getattr(exc, "connection_invalidated", False):
+                    raise
+                fresh_tried = True
         raise AssertionError("unreachable")
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        """A read-only connection (on SQLite: a deferred BEGIN, no write lock)."""
+        """A read-only connection: on SQLite a deferred BEGIN (no write lock), on
+        PostgreSQL autocommit (no BEGIN and ROLLBACK round trips)."""
         with self.engine.connect() as conn:
-            yield conn.execution_options(qunguard_read=True)
+            if conn.dialect.name == "postgresql":
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                yield conn.execution_options(qunguard_read=True)
 
     def _require_case(self, conn: Connection, case_no: int) -> Any:
         row = conn.execute(select(CASES).where(CASES.c.id == case_no)).first()
@@ -521,12 +548,7 @@ class StoreBase:
 
     def _add_daily(self, conn: Connection, room_id: str, day: date, **counts: int) -> None:
         values = {"messages": 0, "speakers": 0, "joins": 0, "leaves": 0, "violations": 0, **counts}
-        ins = _insert(conn, DAILY).values(room_id=room_id, day=day, **values)
-        conn.execute(
-            ins.on_conflict_do_update(
-                index_elements=["room_id", "day"], set_={k: DAILY.c[k] + v for k, v in counts.items()}
-            )
-        )
+        conn.execute(upsert_adding(conn, DAILY), {"room_id": room_id, "day": day, **values})
 
     def _ensure_room(self, conn: Connection, room_id: str, topic: str) -> None:
         if room_id in self._known_rooms:

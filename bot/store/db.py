@@ -3,17 +3,20 @@
 No module-level engine or session: :func:`make_engine` is called by whoever
 opens a store, and the engine lives on that store. SQLite gets WAL mode and
 pragmas that keep a crash from losing a committed row while staying fast;
-PostgreSQL gets pre-ping so a restarted server is noticed on the next use.
+PostgreSQL pings a connection that sat idle before using it, so a restarted
+server is noticed on the next use.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 
 DEFAULT_URL = "sqlite:///qunguard.db"
@@ -86,8 +89,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     if u.get_backend_name() == "postgresql":
         kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_S = 2.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Like ``pool_pre_ping``, but only for a connection that sat idle in the
+    pool: a server restart is noticed on the next checkout, while the
+    moderation path, which checks connections out back to back, saves a round
+    trip per transaction. A dead connection raises DisconnectionError, and the
+    pool then tries a fresh one."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc

@@ -24,10 +24,10 @@ from bot.store.base import (
     StoreBase,
     _chunks,
     _db,
-    _insert,
     _member_view,
     _room_view,
     _Spoke,
+    upsert_adding,
     utcnow,
 )
 from bot.store.views import (
@@ -170,7 +170,6 @@ class MembersMixin(StoreBase):
         per_day: dict[tuple[str, date], list[str]] = defaultdict(list)
         for room, day, contact in self._day_speakers:
             per_day[(room, day)].append(contact)
-        ins = _insert(conn, DAILY_SPEAKERS)
         for (room, day), contacts in per_day.items():
             for chunk in _chunks(contacts, 500):
                 seen = set(
@@ -184,10 +183,7 @@ class MembersMixin(StoreBase):
                 )
                 speakers_new[(room, day)] += sum(1 for c in chunk if c not in seen)
             conn.execute(
-                ins.on_conflict_do_update(
-                    index_elements=["room_id", "day", "contact_id"],
-                    set_={"messages": DAILY_SPEAKERS.c.messages + ins.excluded.messages},
-                ),
+                upsert_adding(conn, DAILY_SPEAKERS),
                 [
                     {
                         "room_id": room,

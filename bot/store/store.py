@@ -51,11 +51,11 @@ from bot.store.base import (
     VIOLATIONS,
     StoreBase,
     _first_per_rule,
-    _insert,
     _insert_case,
     _short,
     excerpt_of,
     log,
+    upsert_adding,
     utcnow,
 )
 from bot.store.cases import CasesMixin
@@ -277,12 +277,8 @@ class Store(CasesMixin, MembersMixin, SanctionsMixin, ReportsMixin, StoreBase):
         # Violation counts go in the same transaction: exact across crashes.
         day = self.day_of(message.at)
         self._add_daily(conn, message.room_id, day, violations=len(unique))
-        ins = _insert(conn, DAILY_RULES)
         conn.execute(
-            ins.on_conflict_do_update(
-                index_elements=["room_id", "day", "rule"],
-                set_={"count": DAILY_RULES.c.count + ins.excluded.count},
-            ),
+            upsert_adding(conn, DAILY_RULES),
             [{"room_id": message.room_id, "day": day, "rule": v.rule, "count": 1} for v in unique],
         )
         return RecordedCase(case_id, True), True

@@ -173,3 +173,14 @@ def test_journal_files_are_kept_per_database(tmp_path):
     assert a != journal_path(tmp_path, "sqlite:///b.db", "bot1")
     assert a != journal_path(tmp_path, "sqlite:///a.db", "bot2")
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_database_restart_between_writes_is_no_outage(proxied_pg, tmp_path):
+    """Pooled connections died with the server; the next write takes a fresh one."""
+    proxy, url = proxied_pg
+    with open_store(url, journal_dir=tmp_path / "journal", retry_interval_s=60) as store:
+        handle(store, msg("m1"))
+        proxy.down()
+        proxy.up()
+        assert handle(store, msg("m2", at=T0 + timedelta(minutes=1))).case_no > 0
+        assert store.outage is None and not store.journal
