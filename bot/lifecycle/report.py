@@ -7,8 +7,9 @@ violations by rule) and per-member message counts (top contributors).
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -117,25 +118,36 @@ def admin_text(a: Activity, labels: Mapping[str, str] | None = None) -> str:
     return "\n".join(lines)
 
 
+COLUMNS = (("日期", 12), ("消息", 8), ("发言人数", 10), ("入群", 6), ("退群", 6), ("违规消息", 10), ("触犯规则", 10))
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _row(cells: Sequence[object]) -> str:
+    """Cells padded to the columns by display width (hanzi take two), the first left, the rest right."""
+    out = []
+    for i, (cell, (_, width)) in enumerate(zip(cells, COLUMNS, strict=True)):
+        text = str(cell)
+        pad = " " * max(0, width - _width(text))
+        out.append(text + pad if i == 0 else pad + text)
+    return "".join(out).rstrip()
+
+
 def terminal_text(a: Activity) -> str:
-    """``qunguard report``: a table per day, then violations by rule and top contributors."""
-    out = [
-        f"{a.topic} ({a.room_id})  {a.first} .. {a.last}",
-        "",
-        f"{'day':<12}{'messages':>9}{'speakers':>9}{'joins':>7}{'leaves':>7}{'flagged':>9}{'rule hits':>11}",
-    ]
+    """``qunguard report``: a row per day and the totals, then rule hits by rule and the top contributors."""
+    out = [f"「{a.topic}」({a.room_id})  {a.first} 至 {a.last}", "", _row([c for c, _ in COLUMNS])]
     for d in a.days:
-        out.append(f"{d.day!s:<12}{d.messages:>9}{d.speakers:>9}{d.joins:>7}{d.leaves:>7}"
-                   f"{a.flagged_on(d.day):>9}{d.violations:>11}")
-    out.append(f"{'total':<12}{a.messages:>9}{a.speakers:>9}{a.joins:>7}{a.leaves:>7}{a.flagged:>9}{a.violations:>11}")
-    out.append("(flagged: messages that broke a rule; rule hits: one message may break several rules;")
-    out.append(" total speakers: different members over the whole span)")
+        out.append(_row([d.day, d.messages, d.speakers, d.joins, d.leaves, a.flagged_on(d.day), d.violations]))
+    out.append(_row(["合计", a.messages, a.speakers, a.joins, a.leaves, a.flagged, a.violations]))
+    out.append("（违规消息：触犯群规的消息条数；触犯规则：一条消息可触犯多条规则；合计的发言人数按不同成员计）")
     out.append("")
-    out.append("rule hits by rule:" if a.by_rule else "rule hits by rule: none")
+    out.append("各规则触犯次数：" if a.by_rule else "各规则触犯次数：无")
     for rule, n in a.by_rule.items():
         out.append(f"  {n:>6}  {rule}")
     out.append("")
-    out.append("top contributors:" if a.top else "top contributors: none")
+    out.append("活跃榜：" if a.top else "活跃榜：无")
     for cid, name, n in a.top:
         out.append(f"  {n:>6}  {name or '-'}  ({cid})")
     return "\n".join(out) + "\n"

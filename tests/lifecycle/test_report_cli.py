@@ -55,9 +55,9 @@ def test_report_png_after_replay_db(source: Path, tmp_path: Path, capsys: pytest
     assert main(["report", "--room", "d-gold", "--since", "30d", "--until", "2026-11-30", "--png", str(png),
                  "--db", url]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].startswith("金矿提金技术交流群 (d-gold)  2026-11-01 .. 2026-11-30")
-    assert "rule hits by rule:" in out and "ad-" in out
-    total = next(line for line in out.splitlines() if line.startswith("total"))
+    assert out.splitlines()[0] == "「金矿提金技术交流群」(d-gold)  2026-11-01 至 2026-11-30"
+    assert "各规则触犯次数：" in out and "ad-" in out
+    total = next(line for line in out.splitlines() if line.startswith("合计"))
     messages = [r for r in room_lines(source, "d-gold") if r.get("type") not in ("join", "leave")]
     assert int(total.split()[1]) == len(messages), "replay --db counts every message of the room"
     assert_real_chart(png)
@@ -71,11 +71,11 @@ def test_report_from_a_transcript_counts_messages_and_speakers(source: Path, tmp
                  "--transcript", str(source), "--png", str(png)]) == 0
     out = capsys.readouterr().out
     rows = [r for r in room_lines(source, "d-gold") if r.get("type") not in ("join", "leave")]
-    total = next(line for line in out.splitlines() if line.startswith("total"))
+    total = next(line for line in out.splitlines() if line.startswith("合计"))
     assert int(total.split()[1]) == len(rows), "every message of the room is counted"
     per_member = Counter(r["from"] for r in rows)
     lines = out.splitlines()
-    first = lines[lines.index("top contributors:") + 1].split()
+    first = lines[lines.index("活跃榜：") + 1].split()
     n, contact = int(first[0]), first[-1].strip("()")
     assert n == per_member[contact] == max(per_member.values()), "the most active member comes first"
     assert_real_chart(png)
