@@ -161,7 +161,7 @@ def report(args: argparse.Namespace) -> int:
         if not activity.messages and not activity.violations and not activity.joins:
             latest = store.daily_counts(room_id, date(1970, 1, 1))
             if latest:
-                print(f"(nothing in this span; this room's counts run from {latest[0].day} to {latest[-1].day})")
+                print(f"（这段时间没有记录；本群的记录在 {latest[0].day} 至 {latest[-1].day}，可用 --since/--until 指定）")
         if args.png:
             from bot.lifecycle.charts import write_png
 
