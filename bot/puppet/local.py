@@ -306,7 +306,7 @@ class LocalPuppet:
         if not name:
             return self._usage("/join 名字 [邀请人]")
         contact = contact_id_for(name)
-        if contact in self.members:
+        if contact in self.members or name == self.bot_name:
             self._line(self._style.info(f"{name} 已经在群里了 / already in the room"))
             return []
         inviter = ""
@@ -333,6 +333,10 @@ class LocalPuppet:
         name = args.strip()
         if not name:
             return self._usage("/admin 名字")
+        if name == self.bot_name:
+            self.admin_ids.add(BOT_ID)
+            self._line(self._style.info("· 机器人是群管理员，可以移人 / the bot is a room admin and can kick"))
+            return []
         contact = self._member(name, create=True)
         if contact:
             self.admin_ids.add(contact)

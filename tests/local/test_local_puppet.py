@@ -498,3 +498,13 @@ def test_qr_makes_an_image_whose_code_the_bot_reads():
     assert (image.type, image.sender_id, image.qr_payloads) == (
         MessageType.IMAGE, "local-小李", ("weixin://dl/business/?t=Ab12",))
     assert "用法 / usage: /qr" in s.output
+
+
+def test_the_bot_as_admin_instead_of_owner_can_still_kick():
+    async def react(puppet, event):
+        if isinstance(event, Message) and "加微信" in event.text:
+            await puppet.kick(event.room_id, event.sender_id)
+
+    s = Session("/owner 老王", "/admin 群管机器人", "/join 群管机器人", f"小李: {EXAMPLE_AD}", react=react).run()
+    assert [e.contact_id for e in s.of(MemberLeft)] == ["local-小李"]
+    assert not s.of(MemberJoined), "the bot cannot join again"
