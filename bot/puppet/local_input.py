@@ -18,7 +18,7 @@ HELP = """\
   /image [名字] 图片路径      发图片（识别其中的二维码；不写名字则为上一位发言人）  send an image (its QR code is read)
   /qr 名字 内容               发一张二维码图片（内容如 weixin://…）       send a QR-code image made from the text
   /url 名字 网址 标题         分享链接卡片                              share a link card
-  /admin 名字                设为群管理员                              make a member a room admin
+  /admin 名字                设为群管理员（也可以是机器人）             make a member (or the bot) a room admin
   /owner [名字]              把群主转给他（不写名字则还给机器人）       transfer ownership (no name: back to the bot)
   /stranger 名字             设为/取消 非机器人好友（机器人不能私聊他） toggle "not the bot's friend"
   /pm 名字 消息               私聊机器人（管理员命令、申诉）             a private message to the bot
