@@ -23,7 +23,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -198,6 +198,8 @@ class Lifecycle:
         if app.rooms.is_bot(event.contact_id):
             return
         rules = self.rules_for(event.room_id)
+        if app.rooms.is_admin(event.room_id, event.contact_id):  # admins are welcomed, never chased
+            rules = replace(rules, nickname=None, intro_deadline=None)
         name = event.name or await self._name(event.contact_id, event.room_id)
         nickname_ok = rules.nickname.ok(name) if rules.nickname is not None else True
         asks: list[str] = []
@@ -337,7 +339,13 @@ class Lifecycle:
             self.open.discard((room_id, contact_id, kind))
             return Step(d.state if d is not None else "cancelled")
         member = self.app.store.member(room_id, contact_id)
-        if member is None or member.left_at is not None or not self.app.rooms.moderated(room_id):
+        if (
+            member is None
+            or member.left_at is not None
+            or member.exempt
+            or self.app.rooms.is_admin(room_id, contact_id)
+            or not self.app.rooms.moderated(room_id)
+        ):
             self.repo.move_deadline(room_id, contact_id, kind, OPEN, "cancelled", now)
             self.open.discard((room_id, contact_id, kind))
             return Step("cancelled")

@@ -209,3 +209,17 @@ def test_a_burst_of_joins_gets_one_welcome(tmp_path: Path) -> None:
 
     cfg = config(welcome=WELCOME, welcome_merge_s=0.2, nickname_pattern="单位-姓名")
     play(story, config=cfg, setup=room, db=tmp_path)
+
+
+def test_admins_and_exempt_members_are_never_chased(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        await bot.joins(ADMIN)  # a global admin joins (again)
+        await bot.joins(NEW)
+        bot.store.set_member(ROOM, NEW, exempt=True, by=ADMIN)  # an admin exempts the newcomer
+        await tick(bot, hours=25)
+        assert [s for s in bot.wechat.said if "群昵称" in s.text and ADMIN in s.mentions] == []
+        assert admin_notes(bot, "群昵称未改") == []
+        assert lifecycle_of(bot.app).repo.deadline(ROOM, NEW, "nickname").state == "cancelled"
+        assert lifecycle_of(bot.app).repo.deadline(ROOM, ADMIN, "nickname") is None
+
+    play(story, config=config(nickname_pattern="单位-姓名"), setup=room, db=tmp_path)
