@@ -63,6 +63,10 @@ async def _on_login(app: App, event: LoggedIn) -> None:
         await lc.check_cap(room_id, event.at)
 
 
+async def _on_room_enabled(app: App, room_id: str) -> None:
+    await lifecycle_of(app).check_cap(room_id, app.clock())
+
+
 def install(app: App) -> None:
     from bot.lifecycle import featured, jobs  # noqa: F401  (commands and scheduler tasks register on import)
     from bot.lifecycle.settings import check
@@ -77,3 +81,4 @@ def install(app: App) -> None:
     app.hooks.leave.append(_on_leave)
     app.hooks.message.append(_on_message)
     app.hooks.login.append(_on_login)
+    app.hooks.room_enabled.append(_on_room_enabled)

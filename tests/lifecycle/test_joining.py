@@ -223,3 +223,13 @@ def test_admins_and_exempt_members_are_never_chased(tmp_path: Path) -> None:
         assert lifecycle_of(bot.app).repo.deadline(ROOM, ADMIN, "nickname") is None
 
     play(story, config=config(nickname_pattern="单位-姓名"), setup=room, db=tmp_path)
+
+
+def test_a_nearly_full_room_is_reported_when_moderation_is_switched_on(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(OWNER, "#启用")
+        [alert] = [s.text for s in bot.wechat.private_to(OWNER) if "群快满了" in s.text]
+        assert "已有 5 人" in alert
+
+    cfg = replace(config(member_cap_alert=5), bot=replace(config().bot, rooms=()))
+    play(story, config=cfg, setup=room, db=tmp_path)
