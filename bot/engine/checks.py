@@ -38,7 +38,14 @@ _LIGHT_FIELDS = frozenset({"file_name", "url"})
 separators in a file name or URL carry meaning (福利.apk)."""
 _WS_RE = re.compile(r"\s+")
 _REPEATING_FIELDS = frozenset({"sender_name", "app", "card_name"})
-"""Short fields that repeat from message to message: their normalisation is cached."""
+"""Short fields that repeat from message to message: their normalisation and
+their scans are cached."""
+MEMO_MAX = 8192
+
+
+def _trim(memo: dict) -> None:
+    if len(memo) > MEMO_MAX:
+        memo.clear()
 
 
 def content_of(message: Message) -> str:
@@ -82,6 +89,7 @@ class Context:
         "_raw",
         "_regex",
         "is_exempt",
+        "memo",
         "message",
         "regexes",
         "scan",
@@ -97,6 +105,7 @@ class Context:
         scan: Callable[[str], dict[int, Span]],
         is_exempt: bool = False,
         regexes: Any = None,
+        memo: dict | None = None,
     ) -> None:
         self.message = message
         self.sender = sender
@@ -111,6 +120,8 @@ class Context:
         """The engine's RegexIndex: every pattern of a field in one RE2 set, or None."""
         self._regex: dict[tuple[str, bool], frozenset[int] | None] = {}
         self._bytes: dict[tuple[str, bool], bytes] = {}
+        self.memo = memo
+        """The engine's results for short fields that repeat (names, app names)."""
 
     def present(self, name: str) -> bool:
         """Whether the field can hold anything at all (cheap: no normalisation)."""
@@ -152,7 +163,16 @@ class Context:
         value = self._hits.get(name)
         if value is None:
             text = self.norm(name)
-            value = self.scan(text) if text else {}
+            if not text:
+                value = {}
+            elif name in _REPEATING_FIELDS and self.memo is not None:
+                key = ("hits", name, text)
+                value = self.memo.get(key)
+                if value is None:
+                    value = self.memo[key] = self.scan(text)
+                    _trim(self.memo)
+            else:
+                value = self.scan(text)
             self._hits[name] = value
         return value
 
@@ -173,7 +193,14 @@ class Context:
             return self._regex[key]
         ids = None
         if self.regexes is not None:
-            ids = self.regexes.match(name, raw, self.encoded(name, raw))
+            if name in _REPEATING_FIELDS and self.memo is not None:
+                mkey = ("regex", name, raw, self.raw(name))
+                ids = self.memo.get(mkey)
+                if ids is None:
+                    ids = self.memo[mkey] = self.regexes.match(name, raw, self.encoded(name, raw))
+                    _trim(self.memo)
+            else:
+                ids = self.regexes.match(name, raw, self.encoded(name, raw))
         self._regex[key] = ids
         return ids
 

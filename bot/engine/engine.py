@@ -218,6 +218,7 @@ class Engine:
         specs += [s for room in rules.rooms for s in room.flood.values()]
         self._horizon = max([s.horizon for s in specs], default=0.0)
         self._rooms: dict[tuple[str, str], RoomView] = {}
+        self._memo: dict = {}
 
     def with_rules(self, rules: RuleSet) -> Engine:
         return Engine(rules, flood=self.flood)
@@ -262,7 +263,7 @@ class Engine:
         settings = self.rules.settings
         if sender.is_exempt or message.sender_id in settings.exempt or message.sender_id in view.exempt:
             return []
-        ctx = C.Context(message, sender, settings, self.index.scan, regexes=self.regexes)
+        ctx = C.Context(message, sender, settings, self.index.scan, regexes=self.regexes, memo=self._memo)
         candidates: set[int] = set(self._always)
         by_word = self._by_word
         for name in self._fields:
