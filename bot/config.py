@@ -129,6 +129,7 @@ class LifecycleConfig:
     intro_action: str = "notify_admins"
     member_cap_alert: int = 480
     silence_remove_days: int = 0  # 0: nobody is removed for silence
+    silence_nudge: str = ""  # private note to members in the first silence bucket; "" for none
     rooms: tuple[LifecycleRoomConfig, ...] = ()
 
 

@@ -138,6 +138,13 @@ class Lifecycle:
         self._send(self.app.executor.tell_admins(room_id, text), f"admins-{room_id}")
         return True
 
+    def say_private(self, contact_id: str, text: str, *, now: datetime) -> None:
+        """A private note (not urgent): held through quiet hours; skipped if not the bot's friend."""
+        if self.quiet.contains(now):
+            self.held.hold(text, self.quiet.end_after(now), to_id=contact_id, now=now)
+        else:
+            self.app.spawn(self._say_private(contact_id, text), name=f"note-{contact_id}")
+
     def tell_admins_of_rooms(self, texts_by_room: dict[str, str], *, now: datetime) -> dict[str, str]:
         """Reports of several rooms: each admin gets one message holding the reports of their
         rooms (a global admin of ten groups gets one message, not ten). Held through quiet hours.
@@ -161,7 +168,7 @@ class Lifecycle:
         try:
             await self.app.executor.say_private(contact_id, text)
         except NotAFriend:
-            log.info("report to %s not sent: not the bot's friend", contact_id)
+            log.info("private note to %s not sent: not the bot's friend", contact_id)
 
     def _send(self, pending: Any, name: str) -> None:
         async def wait() -> None:

@@ -180,6 +180,7 @@ class Silence:
     by_threshold: dict[int, list[MemberView]] = field(default_factory=dict)
     """Threshold in days -> the members silent at least that long (and less than the next)."""
     removed: list[str] = field(default_factory=list)
+    nudged: list[str] = field(default_factory=list)
 
 
 def silent_members(app: App, room_id: str, now: datetime) -> Silence:
@@ -241,6 +242,15 @@ async def silence_report(app: App, now: datetime) -> dict[str, Silence]:
                     members[i] = replace(m, display_name=name) if name else m
         topic = app.rooms.topic(room_id)
         text = silence_text(silence, topic, f"{now.astimezone(app.tz):%m-%d}")
+        nudge = app.config.lifecycle.silence_nudge
+        thresholds = sorted(silence.by_threshold)
+        if nudge and len(thresholds) > 1:  # the first bucket only: longer silences are the admins' call
+            for m in silence.by_threshold[thresholds[0]]:
+                note = fill(nudge, name=m.display_name or "你", topic=topic)
+                lc.say_private(m.contact_id, note, now=now)
+                silence.nudged.append(m.contact_id)
+            if silence.nudged:
+                text += "\n" + fill(texts.SILENCE_NUDGED, n=len(silence.nudged))
         if remove_days > 0:
             for members in silence.by_threshold.values():
                 for m in members:

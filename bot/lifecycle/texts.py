@@ -33,6 +33,7 @@ SILENCE_NUDGE = "{days} 天以上未发言（可私下提醒）{n} 人：{names}
 SILENCE_CLEAN = "{days} 天以上未发言（待清理）{n} 人：{names}"
 SILENCE_REMOVE = "{days} 天以上未发言（建议移出）{n} 人：{names}"
 SILENCE_NONE = "没有长期未发言的成员，群里很活跃。"
+SILENCE_NUDGED = "已私下问候其中 {n} 位（仅限机器人的好友）。"
 SILENCE_REMOVED = "已按配置移出 {n} 位 {days} 天以上未发言的成员。"
 SILENCE_KICK = "{days} 天以上未发言"
 

@@ -254,3 +254,20 @@ def test_an_admin_of_several_rooms_gets_their_reports_in_one_message(tmp_path: P
     cfg = config()
     cfg = replace(cfg, bot=replace(cfg.bot, rooms=(RoomSelector(id=ROOM), RoomSelector(id=room2))))
     play(story, config=cfg, setup=setup, db=tmp_path)
+
+
+def test_members_silent_a_week_get_a_friendly_private_note_when_configured(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        bot.clock.now = local(21, 10)
+        await bot.says(LI, "早上好")
+        bot.clock.now = local(30, 10)
+        result = await silence_report(bot.app, bot.clock())
+        await bot.settle()
+        assert sorted(result[ROOM].nudged) == [CHEN, LI]
+        [note] = bot.wechat.private_to(LI)
+        assert note.text == "李四，好久没在「金矿提金技术交流群」看到你发言了，欢迎来群里聊聊。"
+        [report] = private(bot, ADMIN, "潜水成员")
+        assert "已私下问候其中 2 位" in report
+
+    cfg = config(silence_nudge="{name}，好久没在「{topic}」看到你发言了，欢迎来群里聊聊。")
+    play(story, config=cfg, setup=room, db=tmp_path)
