@@ -22,6 +22,7 @@ and schedule it (in a ``login`` hook, say)::
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone, tzinfo
@@ -43,6 +44,16 @@ TASKS: dict[str, Task] = {}
 """Task name -> ``async def task(app, now, **kwargs)``."""
 
 JOB_TABLE = "scheduler_jobs"
+
+
+def job_table_for(puppet_endpoint: str, puppet_token: str) -> str:
+    """One job table per bot account: several bots may share one PostgreSQL database, and a
+    bot must neither run nor replace another's jobs. Stable across restarts of the same bot."""
+    if not puppet_endpoint:
+        return JOB_TABLE
+    digest = hashlib.sha256(f"{puppet_endpoint}\n{puppet_token}".encode()).hexdigest()[:10]
+    return f"{JOB_TABLE}_{digest}"
+
 
 _running: list[App] = []
 """The app whose jobs fire in this process (one bot per process)."""
@@ -78,11 +89,11 @@ class Scheduler:
     ``every``/``cron``/``at`` take the job id and the task name positionally; every keyword
     argument after them goes to the task."""
 
-    def __init__(self, url: str = "", *, timezone_: tzinfo | None = None) -> None:
+    def __init__(self, url: str = "", *, timezone_: tzinfo | None = None, table: str = JOB_TABLE) -> None:
         if url:
             from bot.store.db import make_engine
 
-            store: Any = SQLAlchemyJobStore(engine=make_engine(url), tablename=JOB_TABLE)
+            store: Any = SQLAlchemyJobStore(engine=make_engine(url), tablename=table)
         else:
             store = MemoryJobStore()
         self.tz = timezone_ or timezone.utc

@@ -80,7 +80,7 @@ async def serve(
     from bot.errors import QunguardError
     from bot.jobs import schedule_standard_jobs
     from bot.puppet.outbox import Outbox
-    from bot.scheduler import Scheduler
+    from bot.scheduler import Scheduler, job_table_for
     from bot.store import open_store
 
     if local:
@@ -108,7 +108,8 @@ async def serve(
     # The send times of the last hour survive a restart, so a restart loop cannot burst past the limit.
     outbox = Outbox.from_config(puppet, outbox_cfg, sent_log=Path(config.data_dir) / "outbox-sent.json")
     app = App(config, puppet, store, rules, outbox=outbox)
-    scheduler = Scheduler(config.database, timezone_=app.tz)
+    table = job_table_for("" if local else config.puppet_endpoint, "" if local else config.puppet_token)
+    scheduler = Scheduler(config.database, timezone_=app.tz, table=table)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -84,3 +84,12 @@ def test_an_unknown_task_name_is_refused_when_scheduled(tmp_path: Path) -> None:
             s.shutdown()
 
     asyncio.run(main())
+
+
+def test_each_bot_account_keeps_its_jobs_in_its_own_table() -> None:
+    from bot.scheduler import job_table_for
+
+    a = job_table_for("10.0.0.1:8788", "token-a")
+    assert a == job_table_for("10.0.0.1:8788", "token-a"), "stable across restarts"
+    assert a != job_table_for("10.0.0.1:8788", "token-b")
+    assert job_table_for("", "") == "scheduler_jobs"
