@@ -72,7 +72,9 @@ def repeat_key(row: dict) -> str | None:
     t = row["type"]
     if t == "text":
         s = unicodedata.normalize("NFKC", row["text"]).lower()
-        s = "".join(c for c in s if unicodedata.category(c)[0] not in "PSZCN" and unicodedata.category(c) != "Mn")
+        s = "".join(
+            c for c in s if unicodedata.category(c)[0] not in "PSZCN" and unicodedata.category(c) != "Mn"
+        )
         return "text:" + s if s else None
     if t in ("image", "file", "video"):
         return f"{t}:{row.get('file')}"
@@ -122,7 +124,9 @@ def build_flood(spec: dict, rng: random.Random, used: set[str]) -> list[dict]:
     ids = {who: wxid(rng, used) for who in spec["cast"]}
     rows = []
     for seconds, who, label, payload in spec["lines"]:
-        row = event(spec["room"], start + timedelta(seconds=seconds), ids[who], spec["cast"][who], payload, label)
+        row = event(
+            spec["room"], start + timedelta(seconds=seconds), ids[who], spec["cast"][who], payload, label
+        )
         if row["type"] == "join":
             row.pop("name", None)
         rows.append(row)

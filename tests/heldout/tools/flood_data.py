@@ -11,6 +11,7 @@ together). ``build_heldout.py`` recomputes them and refuses a wrong one.
 
 from __future__ import annotations
 
+# fmt: off
 FLOODS: dict[str, dict] = {
     # A rider fires fragments while the group sorts out a meeting point.
     "flood_burst_ride": {
@@ -142,3 +143,4 @@ FLOODS: dict[str, dict] = {
         ],
     },
 }
+# fmt: on

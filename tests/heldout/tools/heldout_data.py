@@ -24,6 +24,7 @@ ROOMS: dict[str, str] = {
     "h-parents": "实验小学三年级2班家长群",
 }
 
+# fmt: off
 MESSAGES: list[tuple] = [
     # ------------------------------------------------------------------ h-metal
     # clean: technical talk, numbers, alarming-looking plant words
@@ -349,3 +350,4 @@ MESSAGES: list[tuple] = [
     ("h-parents", "abuse", "homophone", "你是煞币吧，老师都说了不用带", "某家长D"),
     ("h-parents", "abuse", "insult", "艹你大爷，管好你自己家孩子", "某家长E"),
 ]
+# fmt: on
