@@ -5,9 +5,11 @@ in the middle of a replay loses and doubles nothing either."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -42,6 +44,15 @@ def replay_to_the_end(url: str, transcript: Path, cwd: Path) -> None:
     p = replay(url, transcript, cwd)
     _, err = p.communicate(timeout=300)
     assert p.returncode == 0, err.decode()
+
+
+def cases_in(url: str) -> int:
+    path = make_url(url).database
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as conn:
+            return conn.execute("SELECT count(*) FROM cases").fetchone()[0]
+    except sqlite3.OperationalError:  # not there yet, or not yet migrated
+        return 0
 
 
 def summary(url: str) -> dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -85,17 +96,24 @@ def test_replay_killed_with_sigkill_and_restarted_keeps_everything_once(chat, tm
     transcript, expected = chat
     url = f"sqlite:///{tmp_path / 'crashy.db'}"
     rng = random.Random(20261123)
-    kills = 0
+    kills, recorded = 0, 0
     for _ in range(12):
         p = replay(url, transcript, tmp_path)
-        time.sleep(rng.uniform(0.8, 2.5))  # past start-up, somewhere in the replay
+        # Kill it somewhere past where the last run got to: once it records new
+        # cases, wait a random moment more (a slow start-up must not eat the test).
+        while p.poll() is None and cases_in(url) <= recorded:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 0.6))
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1
         p.communicate()
+        progress = cases_in(url)
+        assert progress >= recorded
+        recorded = progress
         if kills >= 6:
             break
-    assert kills >= 5
+    assert kills >= 5 and 0 < recorded < len(expected)
     replay_to_the_end(url, transcript, tmp_path)
     assert summary(url) == expected
 
