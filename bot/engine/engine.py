@@ -2,9 +2,13 @@
 
 Pure: no I/O, no clock (flood windows run on ``message.at``). Per message it
 normalises each field once, scans it once with one Aho-Corasick automaton
-holding every word of every rule and lexicon, and then evaluates only the
-rules that can still fire: those whose words hit, plus the few that need no
-word at all (a message type, a domain, a sender condition).
+holding every word of every rule and lexicon (and their pinyin spellings),
+runs every pattern on that field at once as one RE2 set, and then evaluates
+only the rules that can still fire: those one of whose words or patterns is
+in the message, plus the few that need neither (a QR code, a domain).
+Evaluating a rule asks cheap questions first (``all:`` tries its word and
+type checks before its patterns; ``not:`` never searches for a span), and
+only a rule that fires builds its evidence.
 """
 
 from __future__ import annotations

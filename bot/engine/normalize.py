@@ -45,12 +45,53 @@ _SYMBOL = r"[\u2020-\u2027\u2030-\u205e\u2190-\u2bff\u3012\u3013\U0001f000-\U000
 _SEP = r"[\s_\-/\\|.·•*~^=`'\"\u2010-\u2015\u301c\u30fb\uff5e]"
 _WORD = f"[{_CJK}0-9a-z]"
 _PUNCT = "[,.!?;:。、]"
-_FILLER_RE = re.compile(
-    f"(?<={_CJK_RE_CLASS})(?:{_SEP}|{_SYMBOL})+(?={_WORD})"
-    f"|(?<=[0-9a-z])(?:{_SEP}|{_SYMBOL})+(?={_CJK_RE_CLASS})"
-    f"|(?<={_WORD}){_SYMBOL}+|{_SYMBOL}+(?={_WORD})"
-    f"|\\s+(?={_PUNCT})|(?<={_PUNCT})\\s+"
-)
+# One pass over maximal runs of separators and symbols, deciding in Python from
+# the characters on either side: no look-ahead over a run, so no input (a
+# megabyte of emoji) can make it slow.
+_RUN_RE = re.compile(f"(?:{_SEP}|{_SYMBOL})+")
+_SYMBOL_RE = re.compile(_SYMBOL)
+_CJK_CHAR_RE = re.compile(_CJK_RE_CLASS)
+_PUNCT_CHARS = frozenset(",.!?;:。、")
+
+
+def _is_cjk(ch: str) -> bool:
+    return bool(ch) and ch >= "\u3400" and _CJK_CHAR_RE.match(ch) is not None
+
+
+def _is_alnum(ch: str) -> bool:
+    return ("a" <= ch <= "z" or "0" <= ch <= "9") if ch else False
+
+
+def _squeeze(text: str) -> str:
+    """Drop the separators and symbols that only disguise words (step 3)."""
+    out: list[str] = []
+    last = 0
+    for m in _RUN_RE.finditer(text):
+        start, end = m.span()
+        prev = text[start - 1] if start else ""
+        nxt = text[end] if end < len(text) else ""
+        prev_cjk, next_cjk = _is_cjk(prev), _is_cjk(nxt)
+        prev_word = prev_cjk or _is_alnum(prev)
+        next_word = next_cjk or _is_alnum(nxt)
+        run = m.group(0)
+        if (prev_cjk and next_word) or (prev_word and next_cjk):
+            kept = ""  # 兼_职, 兼💰职, 加 v, v 详聊
+        else:
+            kept = _SYMBOL_RE.sub("", run) if (prev_word or next_word) else run  # 🔥名企, v❤:
+            if nxt in _PUNCT_CHARS:
+                kept = kept.rstrip()
+            if prev in _PUNCT_CHARS:
+                kept = kept.lstrip()
+        if kept != run:
+            out.append(text[last:start])
+            out.append(kept)
+            last = end
+    if not out:
+        return text
+    out.append(text[last:])
+    return "".join(out)
+
+
 _WS_RE = re.compile(r"\s+")
 
 _CN_DIGITS = "零一二三四五六七八九"
@@ -182,8 +223,7 @@ def normalize(text: str) -> str:
     t = text.translate(CHARTABLE)
     # each step runs only when a quick character-class search says it can apply
     if _FILLER_ANY.search(t) is not None:
-        t = _WS_RE.sub(" ", t).strip()
-        t = _FILLER_RE.sub("", t)
+        t = _squeeze(_WS_RE.sub(" ", t).strip())
     if _CN_ANY.search(t) is not None:
         t = _CN_RUN_RE.sub(_cn_digits, t)
     if _SPLIT_ANY.search(t) is not None:

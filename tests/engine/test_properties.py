@@ -236,3 +236,23 @@ def test_valid_random_rules_judge_random_text(rule_list, text):
         return
     for v in Engine(rules).evaluate_text(text):
         assert v.rule.startswith("r")
+
+
+PATHOLOGICAL = [
+    "🔥" * 100_000 + "。",
+    "a-" * 50_000 + ".",
+    "x.com/" * 20_000,
+    "一二三四五 " * 20_000,
+    "中🔥" * 50_000,
+    "v" + "-" * 100_000 + "x",
+    "https://a.com " * 10_000,
+]
+
+
+def test_pathological_long_inputs_are_judged_in_linear_time():
+    # no timing assertion: a quadratic step here would take minutes, not seconds
+    for text in PATHOLOGICAL:
+        ENGINE.evaluate(
+            Message(id="p", room_id="r", sender_id="s", at=T0, text=text), Sender("s"), track=False
+        )
+        normalize(text)
