@@ -90,3 +90,27 @@ def test_without_a_scheduler_the_tick_finds_the_deadline_after_a_restart(tmp_pat
 
     play(before, config=cfg, setup=room, db=tmp_path)
     play(after, config=cfg, setup=room_with_new, db=tmp_path)
+
+
+def test_a_notice_sent_before_a_restart_is_not_sent_again_after_it(tmp_path: Path) -> None:
+    from bot.config import NoticeConfig
+    from bot.lifecycle.jobs import scheduled_notice
+    from tests.lifecycle.helpers import local
+
+    notice = NoticeConfig(id="morning", room=ROOM, cron="0 9 * * *", text="早上好，今天聊聊堆浸。")
+    cfg = config(schedule={"notices": (notice,)})
+
+    async def before(bot: Bot) -> None:
+        bot.clock.now = local(21, 9)
+        assert await scheduled_notice(bot.app, bot.clock(), "morning") == [ROOM]
+        await bot.settle()
+
+    async def after(bot: Bot) -> None:
+        bot.clock.now = local(21, 9, 2)  # restarted at once: the stored job catches up on its slot
+        assert await scheduled_notice(bot.app, bot.clock(), "morning") == []
+        await bot.settle()
+        assert [s.text for s in bot.wechat.room_said(ROOM)] == []
+
+    first = play(before, config=cfg, setup=room, db=tmp_path)
+    assert [s.text for s in first.wechat.room_said(ROOM)] == ["早上好，今天聊聊堆浸。"]
+    play(after, config=cfg, setup=room, db=tmp_path)
