@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 Span = tuple[int, int]
 Hits = dict[int, Span]
 
+MAX_LINKS = 200
+"""Links looked at per message (a paste of thousands of links is judged on the first 200)."""
 MAX_FIELD_CHARS = 100_000
 """Text beyond this is not scanned (a 1 MB paste is judged on its first 100k characters)."""
 
@@ -214,7 +216,7 @@ class Context:
             text = self.raw("text")
             if "." in text or ":" in text or "．" in text or "。" in text or "：" in text:
                 found += find_links(fold_chars(text))
-            self._links = found
+            self._links = found[:MAX_LINKS]
         return self._links
 
 
