@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             exempt=exempt,
         )
         table = None if args.json else _Table(sys.stdout, show_all=args.all)
+        shared_terminal = sys.stdout.isatty()
         counts: Counter[str] = Counter()
         started = time.monotonic()
         n = 0
@@ -98,11 +99,11 @@ def run(args: argparse.Namespace) -> int:
                 counts.update(
                     "禁言中发言" if v.rule == MUTED_SPEAKING_RULE else v.category for v in d.violations
                 )
+            if shared_terminal:
+                progress.clear()  # stdout and the bar share one terminal: keep lines clean
             if table is None:
-                progress.clear()
                 sys.stdout.write(json.dumps(outcome_json(outcome), ensure_ascii=False) + "\n")
             else:
-                progress.clear()
                 table.row(outcome)
             progress.tick()
         progress.done()
@@ -190,7 +191,6 @@ class _Progress:
             self.stream.write("\r\033[K")
             self.stream.flush()
             self.shown = False
-            self.last = 0.0
 
     def done(self) -> None:
         self.clear()
