@@ -596,9 +596,21 @@ class StoreBase:
                 detail=detail,
                 bot_id=self.bot_id,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
 
-    def _replay_journal(self) -> int:  # defined by Store
+    # Defined by the parts; declared here so each part type-checks on its own.
+
+    def _replay_journal(self) -> int:  # Store
+        raise NotImplementedError
+
+    def _db_record_violations(
+        self, conn: Connection, message: Message, violations: Sequence[Violation]
+    ) -> tuple[RecordedCase, bool]:  # Store
+        raise NotImplementedError
+
+    def _after_violations(
+        self, message: Message, violations: Sequence[Violation], case: RecordedCase
+    ) -> None:  # Store
         raise NotImplementedError
 
     def flush(self) -> None:  # defined by MembersMixin

@@ -288,7 +288,7 @@ class CasesMixin(StoreBase):
                 insert(APPEALS).values(
                     case_id=case_no, contact_id=contact_id, text=text_, state="open", created_at=at
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             return _appeal_view(conn.execute(select(APPEALS).where(APPEALS.c.id == aid)).one())
 
     @_db
@@ -361,7 +361,7 @@ class CasesMixin(StoreBase):
                     state="pending",
                     bot_id=self.bot_id,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             return _review_view(conn.execute(select(REVIEWS).where(REVIEWS.c.id == rid)).one())
 
     @_db

@@ -48,12 +48,13 @@ class MembersMixin(StoreBase):
         same room and message id, among the last 20,000) is not counted again."""
         message_key: tuple[str, str] | None = None
         if isinstance(room_id, Message):
-            message_key = (room_id.room_id, room_id.id)
+            message = room_id
+            message_key = (message.room_id, message.id)
             room_id, contact_id, at, name = (
-                room_id.room_id,
-                room_id.sender_id,
-                room_id.at,
-                room_id.sender_name,
+                message.room_id,
+                message.sender_id,
+                message.at,
+                message.sender_name,
             )
         assert at is not None, "note_message needs the message time"
         with self._lock:

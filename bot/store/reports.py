@@ -49,7 +49,7 @@ class ReportsMixin(StoreBase):
         with self.engine.connect() as conn:
             by_rule: dict[date, dict[str, int]] = defaultdict(dict)
             for r in conn.execute(qr):
-                by_rule[r.day][r.rule] = r.count
+                by_rule[r.day][r.rule] = r._mapping["count"]  # not Row.count, tuple's method
             return [
                 DayCounts(
                     r.room_id,

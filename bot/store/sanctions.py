@@ -77,7 +77,7 @@ class SanctionsMixin(StoreBase):
                     reason=reason,
                     muted_by=by,
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             row = conn.execute(select(MUTES).where(MUTES.c.id == mid)).one()
         self._mutes[(room_id, contact_id)].append((at, until))
         return _mute_view(row)
@@ -151,7 +151,7 @@ class SanctionsMixin(StoreBase):
             "case_id": case_no if case_no and case_no > 0 else None,
         }
         with self._tx() as conn:
-            bid = conn.execute(insert(BLACKLIST).values(**values)).inserted_primary_key[0]
+            bid = conn.execute(insert(BLACKLIST).values(**values)).inserted_primary_key[0]  # type: ignore[index]
             return _blacklist_view(conn.execute(select(BLACKLIST).where(BLACKLIST.c.id == bid)).one())
 
     @_db
