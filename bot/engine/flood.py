@@ -46,9 +46,12 @@ class FloodPlan:
 
 def message_fingerprint(message: Message, normalised_text: str) -> str:
     """What makes two messages copies: see :func:`bot.engine.normalize.fingerprint`;
-    images and files by file, stickers by sticker, cards by title and link."""
+    images and files by file, cards by title and link; stickers and emoji-only
+    lines are never copies (empty: not compared)."""
     t = message.type
-    if t in MEDIA_TYPES or t is MessageType.EMOTICON:
+    if t is MessageType.EMOTICON:
+        return ""  # stickers are not compared; they count towards a burst
+    if t in MEDIA_TYPES:
         ident = message.media_key or message.file_name.replace("\\", "/").rsplit("/", 1)[-1] or message.text
         return f"{t.value}:{ident}" if ident else ""
     if t in _CARD_TYPES:

@@ -242,16 +242,12 @@ def normalize_cached(text: str) -> str:
 
 
 _STRIP_RE = re.compile(r"[\W\d_]+")
-_EMOJI_RE = re.compile(r"[\s\d]+")
 
 
 def fingerprint(normalised: str) -> str:
     """What makes two messages "the same" for repeat-flood detection: the
     normalised text without digits, emoji, punctuation and spaces (so
-    ``仅剩3个名额`` and ``仅剩2个名额`` are copies). An emoji-only line keeps
-    its distinct emoji (``🙏`` and ``🙏🙏`` are copies, ``🙏`` and ``👍`` not)."""
-    core = _STRIP_RE.sub("", normalised)
-    if core:
-        return core
-    rest = _EMOJI_RE.sub("", normalised)
-    return "".join(sorted(set(rest)))
+    ``仅剩3个名额`` and ``仅剩2个名额`` are copies). A line with nothing left
+    (``🙏``, ``👏👏``, ``666``) has no fingerprint: it is not compared at all,
+    and counts only towards a burst."""
+    return _STRIP_RE.sub("", normalised)

@@ -233,3 +233,10 @@ def test_tracker_clear_forgets_everything(n):
         engine.evaluate(Message(id=str(i), room_id="r", sender_id="s", at=T0, text="x"), Sender("s"))
     tracker.clear()
     assert len(tracker) == 0
+
+
+def test_emoji_only_lines_and_stickers_are_never_repeats():
+    chat = Chat()
+    posts = [("a", i * 120, "👏" * (i + 1)) for i in range(4)]
+    posts += [("a", 600 + i * 120, "", {"type": MessageType.EMOTICON, "media_key": "clap"}) for i in range(4)]
+    assert flagged(chat, posts) == []
