@@ -5,6 +5,30 @@ The only importer of sqlalchemy in qunguard. Callers use :func:`open_store`
 (the live bot, the CLI) or :func:`open_records` (``replay --db``) and get back
 a :class:`Store` whose methods return the plain dataclasses of
 :mod:`bot.store.views`.
+
+The Store at a glance (times are timezone-aware; ``at=None`` means now):
+
+- moderation (:class:`bot.moderation.Records`, journaled while the database
+  is down): ``record_violations``, ``record_actions``, ``history``,
+  ``muted_until``; outcomes ``set_action_state(case_no, kind, state, detail,
+  by, position=)`` / ``record_outcome``; ``resolve_case_no`` for a
+  provisional (negative) case number; ``outage``, ``available``, ``on_outage``.
+- messages and members: ``note_message`` (batched counts), ``flush``,
+  ``member_joined`` / ``member_left`` (journaled), ``record_join`` /
+  ``record_leave``, ``member_facts`` (cached), ``member``, ``members``,
+  ``present_members``, ``set_member`` (exempt, nickname_ok, intro_done_at).
+- rooms: ``upsert_room``, ``save_room``, ``set_room_moderated``,
+  ``switched_rooms``, ``room``, ``moderated_rooms``.
+- cases: ``case`` (a :class:`CaseStory`), ``case_for_message``, ``cases``,
+  ``violations``, ``open_case`` and ``add_action`` (by hand), ``pardon``.
+- mutes and blacklist: ``active_mutes``, ``end_mutes``, ``mute``,
+  ``lift_mute``, ``blacklist_add(scope=room|bot|all)``, ``add_blacklist``,
+  ``blacklist_remove``, ``is_blacklisted``, ``blacklist``.
+- people in the loop: ``add_appeal``, ``decide_appeal``, ``appeals``,
+  ``request_review``, ``decide_review``, ``pending_reviews``, ``audit``,
+  ``audit_log``.
+- reports and retention: ``daily_counts``, ``top_speakers``, ``purge``,
+  ``export``.
 """
 
 from __future__ import annotations
