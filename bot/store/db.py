@@ -91,7 +91,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 5)
     if u.get_backend_name() == "postgresql":
-        # Short: while the database is down the bot retries on its own thread.
+        # Short: a retry while the database is down must not stall the bot long.
         kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 3)
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine)
