@@ -3,18 +3,23 @@ App, outbox, rules, scheduler tasks and a real SQLite file, on a fake clock."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 from bot.config import Config, LifecycleConfig, RoomSelector, ScheduleConfig
-from tests.app.harness import ADMIN, BOT, CHEN, LI, OWNER, ROOM, TOPIC, make_config
+from tests.app import harness
+from tests.app.harness import ADMIN, BOT, CHEN, LI, OWNER, ROOM, TOPIC, Bot, make_config
 from tests.app.wire import T0, FakeWeChat
 
 NEW = "wxid_new_wang"
 NEW2 = "wxid_new_zhao"
 SHANGHAI = timezone(timedelta(hours=8))
 
-__all__ = ["ADMIN", "BOT", "CHEN", "LI", "NEW", "NEW2", "OWNER", "ROOM", "T0", "TOPIC", "config", "local", "room"]
+__all__ = ["ADMIN", "BOT", "CHEN", "LI", "NEW", "NEW2", "OWNER", "ROOM", "T0", "TOPIC", "config", "local", "play",
+           "room"]
 
 
 def config(*, schedule: dict | None = None, **lifecycle: object) -> Config:
@@ -35,3 +40,15 @@ def room(wechat: FakeWeChat, *, bot_is_owner: bool = True) -> None:
 def local(day: int, hour: int, minute: int = 0) -> datetime:
     """A time in Shanghai on day ``day`` of November 2026, as UTC."""
     return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI).astimezone(timezone.utc)
+
+
+def play(story: Callable[[Bot], Awaitable[None]], config: Config | None = None, setup: Any = None, *, db: Path,
+         **kw: Any) -> Bot:
+    """The app harness's ``play``, with what the bot said at login (its self-introduction in a
+    configured room) forgotten, so a story sees only what its own events caused."""
+
+    async def fresh(bot: Bot) -> None:
+        bot.wechat.said.clear()
+        await story(bot)
+
+    return harness.play(fresh, config=config, setup=setup, db=db, **kw)

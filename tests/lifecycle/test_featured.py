@@ -10,8 +10,8 @@ import pytest
 
 from bot.lifecycle import lifecycle_of
 from bot.lifecycle.featured import digest_markdown, month_bounds, parse_quote, search
-from tests.app.harness import Bot, play
-from tests.lifecycle.helpers import ADMIN, CHEN, LI, ROOM, config, local, room
+from tests.app.harness import Bot
+from tests.lifecycle.helpers import ADMIN, CHEN, LI, ROOM, config, local, play, room
 
 CYANIDE = "全泥氰化适合微细粒金，浸出率能到92%，关键是磨矿细度要够"
 FLOTATION = "浮选用丁基黄药效果更稳定，配合少量松醇油"

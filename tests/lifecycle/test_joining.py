@@ -8,8 +8,8 @@ from pathlib import Path
 from bot.events import MemberJoined
 from bot.lifecycle import lifecycle_of
 from bot.lifecycle.jobs import lifecycle_tick
-from tests.app.harness import Bot, play
-from tests.lifecycle.helpers import ADMIN, CHEN, LI, NEW, NEW2, OWNER, ROOM, config, room
+from tests.app.harness import Bot
+from tests.lifecycle.helpers import ADMIN, CHEN, LI, NEW, NEW2, OWNER, ROOM, config, play, room
 
 WELCOME = "欢迎 {name} 入群！邀请人：{inviter}。请先阅读群规：\n{rules}"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from bot.lifecycle import lifecycle_of
 from bot.lifecycle.jobs import lifecycle_tick
 from bot.scheduler import Scheduler
-from tests.app.harness import Bot, play
-from tests.lifecycle.helpers import ADMIN, NEW, ROOM, config, room
+from tests.app.harness import Bot
+from tests.lifecycle.helpers import ADMIN, NEW, ROOM, config, play, room
 
 JOBS = [f"deadline:nickname:{ROOM}:{NEW}:due", f"deadline:nickname:{ROOM}:{NEW}:remind"]
 
@@ -109,8 +109,8 @@ def test_a_notice_sent_before_a_restart_is_not_sent_again_after_it(tmp_path: Pat
         bot.clock.now = local(21, 9, 2)  # restarted at once: the stored job catches up on its slot
         assert await scheduled_notice(bot.app, bot.clock(), "morning") == []
         await bot.settle()
-        assert [s.text for s in bot.wechat.room_said(ROOM)] == []
+        assert notice.text not in [s.text for s in bot.wechat.room_said(ROOM)]
 
     first = play(before, config=cfg, setup=room, db=tmp_path)
-    assert [s.text for s in first.wechat.room_said(ROOM)] == ["早上好，今天聊聊堆浸。"]
+    assert [s.text for s in first.wechat.room_said(ROOM)].count(notice.text) == 1
     play(after, config=cfg, setup=room, db=tmp_path)

@@ -7,8 +7,8 @@ from pathlib import Path
 from bot.config import NoticeConfig
 from bot.lifecycle.jobs import activity_report, lifecycle_tick, scheduled_notice, silence_report
 from bot.scheduler import Scheduler
-from tests.app.harness import Bot, play
-from tests.lifecycle.helpers import ADMIN, CHEN, LI, NEW, OWNER, ROOM, config, local, room
+from tests.app.harness import Bot
+from tests.lifecycle.helpers import ADMIN, CHEN, LI, NEW, OWNER, ROOM, config, local, play, room
 
 
 def private(bot: Bot, who: str, word: str) -> list[str]:
