@@ -1,0 +1,268 @@
+"""``python -m bot.bench``: how fast qunguard judges chat, next to a bare scan.
+
+Generates a seeded workload (:mod:`bot.bench_workload`: the bundled rules plus
+a 50,000-word lexicon, chat in 100 rooms of 500 members, ~5% violations) and
+measures, as medians of several runs (:mod:`bot.bench_measure`):
+
+- ``engine``: the full engine (normalisation, every rule, flood state) per
+  message: messages/s, MB/s, p50/p99 latency;
+- ``floor``: the fused normalisation table plus a raw Aho-Corasick scan of the
+  same lexicon over the same messages: no rules, no objects;
+- ``naive``: ``any(w in text for w in words)``, the hobby-bot loop, on a sample;
+- ``replay_sqlite``: ``qunguard replay --db`` of a 20,000-event transcript
+  into a fresh SQLite file, events/s;
+- ``load``: loading and compiling the rules with the lexicon;
+- ``rss``: peak memory of a process holding those rules and the flood state of
+  every member of every room.
+
+It prints a table, or with ``--json`` one JSON object, and the ratios
+``engine/floor`` and ``engine/naive``. Figures only: nothing is asserted, but
+``--check`` exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+TARGETS: dict[str, tuple[str, float]] = {
+    # name: (comparison, bound)
+    "engine/floor": (">=", 0.25),
+    "engine/naive": (">=", 100),
+    "p99_us": ("<=", 1000),
+    "load_s": ("<=", 2.0),
+    "rss_mb": ("<=", 300),
+    "replay_sqlite": (">=", 3000),
+}
+
+FULL = {"messages": 100_000, "replay_events": 20_000, "naive_sample": 1000, "reps": 5, "load_reps": 3}
+QUICK = {"messages": 20_000, "replay_events": 20_000, "naive_sample": 200, "reps": 3, "load_reps": 3}
+
+
+def bundled_rules() -> Path:
+    return Path(__file__).resolve().parent.parent / "rules" / "rules.yaml"
+
+
+def run(
+    *,
+    rules_path: Path,
+    words: int,
+    messages: int,
+    replay_events: int,
+    naive_sample: int,
+    reps: int,
+    load_reps: int,
+    quick: bool,
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Generate the workload, measure everything, return the JSON object."""
+    from bot.bench_measure import (
+        measure_engine,
+        measure_floor,
+        measure_load,
+        measure_naive,
+        measure_replay,
+        measure_rss,
+        text_bytes,
+    )
+    from bot.bench_workload import MEMBERS_PER_ROOM, ROOMS, bench_rules, lexicon_words, make_workload
+
+    phases: dict[str, float] = {}
+    last = [time.perf_counter(), ""]
+
+    def say(what: str) -> None:
+        now = time.perf_counter()
+        if last[1]:
+            phases[last[1]] = round(now - last[0], 1)
+        last[:] = [now, what.split(":")[0]]
+        if progress is not None and what:
+            progress(what)
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="qunguard-bench-") as tmp:
+        workdir = Path(tmp)
+        say(f"workload: {words:,} lexicon words, {max(messages, replay_events):,} chat lines")
+        lexicon = lexicon_words(words)
+        rules_file = bench_rules(rules_path, lexicon, workdir)
+        workload = make_workload(max(messages, replay_events), lexicon)
+        transcript = workload.write_transcript(workdir / "bench.jsonl", limit=replay_events)
+        judged = workload.messages(limit=messages)
+        texts = [m.text for m, _ in judged]
+
+        say("load")
+        load_s, rules, engine = measure_load(rules_file, load_reps)
+        say("engine")
+        eng = measure_engine(engine, judged, reps)
+        say("floor")
+        floor = measure_floor(lexicon, texts, reps)
+        say("naive")
+        step = max(1, len(texts) // max(naive_sample, 1))
+        naive = measure_naive(lexicon, texts[::step][:naive_sample], reps)
+        say("replay --db sqlite")
+        replay = measure_replay(rules_file, transcript, workdir, 1 if quick else 3)
+        say("memory")
+        rss = measure_rss(rules_file)
+        say("")
+
+    result: dict[str, Any] = {
+        "engine": eng.as_json(),
+        "floor": floor,
+        "naive": naive,
+        "replay_sqlite": replay,
+        "load_s": round(load_s, 3),
+        "load_cold_s": rss.pop("load_cold_s"),
+        "rss_mb": rss.pop("rss_mb"),
+        "memory": rss,
+        "ratios": {
+            "engine/floor": round(eng.msgs_per_s / floor["msgs_per_s"], 3),
+            "engine/naive": round(eng.msgs_per_s / naive["msgs_per_s"], 3),
+        },
+        "workload": {
+            "quick": quick,
+            "messages": len(judged),
+            "text_mb": round(text_bytes(judged) / 1e6, 2),
+            "lexicon_words": words,
+            "rules": len(rules.rules),
+            "patterns": len(engine.index),
+            "rooms": ROOMS,
+            "members_per_room": MEMBERS_PER_ROOM,
+            "replay_events": replay["events"],
+            "repetitions": reps,
+            "seconds": 0.0,
+            "phase_seconds": phases,
+        },
+        "machine": {"python": platform.python_version(), "cpus": _cpus(), "platform": platform.platform()},
+    }
+    result["targets"] = check_targets(result)
+    result["workload"]["seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def _cpus() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _value(result: dict[str, Any], name: str) -> float:
+    if name in result["ratios"]:
+        return result["ratios"][name]
+    if name == "p99_us":
+        return result["engine"]["p99_us"]
+    if name == "replay_sqlite":
+        return result["replay_sqlite"]["events_per_s"]
+    return result[name]
+
+
+def check_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name, (op, bound) in TARGETS.items():
+        value = _value(result, name)
+        ok = value >= bound if op == ">=" else value <= bound
+        out[name] = {"value": value, "target": f"{op} {bound:g}", "ok": ok}
+    return out
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+
+
+def render_table(r: dict[str, Any]) -> str:
+    w = r["workload"]
+    e, f, nv, rp = r["engine"], r["floor"], r["naive"], r["replay_sqlite"]
+    t = r["targets"]
+
+    def mark(name: str) -> str:
+        return f"  (target {t[name]['target']}: {'ok' if t[name]['ok'] else 'MISSED'})"
+
+    lines = [
+        f"qunguard benchmark{' --quick' if w['quick'] else ''}: {w['messages']:,} messages "
+        f"({w['text_mb']} MB) in {w['rooms']} rooms × {w['members_per_room']} members; "
+        f"bundled rules + {w['lexicon_words']:,}-word lexicon ({w['rules']} rules, {w['patterns']:,} patterns); "
+        f"medians of {w['repetitions']} runs, CPU time",
+        "",
+        f"{'':28}{'msgs/s':>12}{'MB/s':>9}{'p50 µs':>9}{'p99 µs':>9}",
+        f"{'engine (full)':28}{_n(e['msgs_per_s']):>12}{e['mb_per_s']:>9.2f}{e['p50_us']:>9.1f}{e['p99_us']:>9.1f}"
+        + mark("p99_us"),
+        f"{'floor (normalise + scan)':28}{_n(f['msgs_per_s']):>12}",
+        f"{'naive (sample of ' + str(nv['sample']) + ')':28}{_n(nv['msgs_per_s']):>12}",
+        "",
+        f"{'replay --db sqlite':28}{_n(rp['events_per_s']):>12} events/s "
+        f"({rp['events']:,} events; {_n(rp['events_per_s_total'])}/s with start-up)" + mark("replay_sqlite"),
+        f"{'load + compile rules':28}{r['load_s']:>12.2f} s (cold process: {r['load_cold_s']:.2f} s)"
+        + mark("load_s"),
+        f"{'peak memory':28}{r['rss_mb']:>12.0f} MB "
+        f"(flood state for {r['memory']['flood_members']:,} members)" + mark("rss_mb"),
+        "",
+        f"{'engine/floor':28}{r['ratios']['engine/floor']:>12.3f}" + mark("engine/floor"),
+        f"{'engine/naive':28}{r['ratios']['engine/naive']:>12.1f}" + mark("engine/naive"),
+        "",
+        f"rules fired on {e['flagged_share']:.1%} of the messages; took {w['seconds']:.0f} s",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.bench",
+        description="Benchmark the rule engine, replay into SQLite, rules loading and memory "
+        "on a seeded synthetic workload (a 50,000-word lexicon, 100 rooms × 500 members).",
+    )
+    parser.add_argument("--quick", action="store_true", help="a smaller workload: under a minute")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--rules", type=Path, default=None, help="rules file (default: the bundled rules)")
+    parser.add_argument("--words", type=int, default=50_000, help="lexicon size (default 50,000)")
+    parser.add_argument(
+        "--messages", type=int, help="messages for engine/floor (default 100,000; quick 20,000)"
+    )
+    parser.add_argument("--replay-events", type=int, help="transcript lines to replay (default 20,000)")
+    parser.add_argument(
+        "--naive-sample", type=int, help="messages for the naive loop (default 1,000; quick 200)"
+    )
+    parser.add_argument("--reps", type=int, help="repetitions (default 5; quick 3)")
+    parser.add_argument("--child-rss", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child_rss is not None:
+        from bot.bench_measure import rss_child
+
+        print(json.dumps(rss_child(args.child_rss)))
+        return 0
+
+    sizes = dict(QUICK if args.quick else FULL)
+    for key in ("messages", "replay_events", "naive_sample", "reps"):
+        if getattr(args, key) is not None:
+            sizes[key] = getattr(args, key)
+
+    def progress(what: str) -> None:
+        if sys.stderr.isatty():
+            print(f"bench: {what}…", file=sys.stderr, flush=True)
+
+    result = run(
+        rules_path=args.rules or bundled_rules(),
+        words=args.words,
+        quick=args.quick,
+        progress=progress,
+        **sizes,
+    )
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(render_table(result))
+    if args.check and not all(t["ok"] for t in result["targets"].values()):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,302 @@
+"""The benchmark's measurements, one function each.
+
+Per-message work (engine, floor, naive, load) is timed in CPU time of this
+process, so other work on a shared machine disturbs the figures less: the
+engine message by message (thread CPU time, less the cost of reading the
+clock), which gives its latencies too. Replay and memory run in child processes: the
+replay through the real ``qunguard replay --db`` command, the memory figure
+in a fresh interpreter holding only the rules and the flood state.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ahocorasick_rs
+
+from bot.engine import Engine, RuleSet, load_rules
+from bot.engine._chartable import CHARTABLE
+from bot.engine.normalize import normalize
+from bot.events import Message, Sender
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+"""Directory holding the ``bot`` package (for the child processes' import path)."""
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def percentile(sorted_values: Sequence[int], q: float) -> int:
+    """The value below which a share ``q`` of the sorted values lie (nearest rank)."""
+    if not sorted_values:
+        return 0
+    k = min(len(sorted_values) - 1, max(0, round(q * len(sorted_values)) - 1))
+    return sorted_values[k]
+
+
+# -- load --------------------------------------------------------------------
+
+
+def measure_load(rules_file: Path, reps: int) -> tuple[float, RuleSet, Engine]:
+    """Median CPU seconds to load the rules file and compile an engine; the last ones built."""
+    times = []
+    rules = engine = None
+    for _ in range(reps):
+        rules = engine = None
+        gc.collect()
+        t0 = time.process_time()
+        rules = load_rules(rules_file)
+        engine = Engine(rules)
+        times.append(time.process_time() - t0)
+    assert rules is not None and engine is not None
+    return median(times), rules, engine
+
+
+# -- engine ------------------------------------------------------------------
+
+
+@dataclass
+class EngineFigures:
+    msgs_per_s: float
+    mb_per_s: float
+    p50_us: float
+    p99_us: float
+    max_us: float
+    flagged_share: float
+    """Share of the messages on which at least one rule fired."""
+    runs: list[float]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "msgs_per_s": round(self.msgs_per_s),
+            "mb_per_s": round(self.mb_per_s, 2),
+            "p50_us": round(self.p50_us, 1),
+            "p99_us": round(self.p99_us, 1),
+            "max_us": round(self.max_us, 1),
+            "flagged_share": round(self.flagged_share, 4),
+            "runs_msgs_per_s": [round(r) for r in self.runs],
+        }
+
+
+def text_bytes(messages: Sequence[tuple[Message, Sender]]) -> int:
+    return sum(len(m.text.encode("utf-8")) for m, _ in messages)
+
+
+def timer_overhead_ns(clock: Any = time.thread_time_ns, samples: int = 2000) -> int:
+    """What reading ``clock`` twice costs by itself (median), to take off each timing."""
+    deltas = []
+    for _ in range(samples):
+        a = clock()
+        deltas.append(clock() - a)
+    deltas.sort()
+    return deltas[len(deltas) // 2]
+
+
+def measure_engine(engine: Engine, messages: Sequence[tuple[Message, Sender]], reps: int) -> EngineFigures:
+    """The full engine on every message, flood state from empty each repetition.
+
+    Each message is timed in CPU time of this thread (less the cost of reading
+    the clock), so a busy machine that takes the CPU away mid-message does not
+    show up as a slow message; throughput is messages over the sum of those
+    times. A warm-up pass (``track=False``) first fills the caches a running
+    bot has warm (room views, RE2's DFAs) on a slice of the messages."""
+    warm = messages[: min(len(messages), 2000)]
+    for m, s in warm:
+        engine.evaluate(m, s, track=False)
+    n = len(messages)
+    size = text_bytes(messages)
+    rates, p50s, p99s, maxes = [], [], [], []
+    flagged = 0
+    clock = time.thread_time_ns
+    overhead = timer_overhead_ns(clock)
+    evaluate = engine.evaluate
+    for _ in range(reps):
+        engine.flood.clear()
+        gc.collect()
+        lat = [0] * n
+        flagged = 0
+        for i, (m, s) in enumerate(messages):
+            a = clock()
+            if evaluate(m, s):
+                flagged += 1
+            lat[i] = clock() - a
+        lat = [max(0, x - overhead) for x in lat]
+        rates.append(n / (sum(lat) / 1e9))
+        lat.sort()
+        p50s.append(percentile(lat, 0.50) / 1000)
+        p99s.append(percentile(lat, 0.99) / 1000)
+        maxes.append(lat[-1] / 1000)
+    rate = median(rates)
+    return EngineFigures(
+        msgs_per_s=rate,
+        mb_per_s=rate * size / n / 1e6,
+        p50_us=median(p50s),
+        p99_us=median(p99s),
+        max_us=median(maxes),
+        flagged_share=flagged / n if n else 0.0,
+        runs=rates,
+    )
+
+
+# -- floor and naive -----------------------------------------------------------
+
+
+def measure_floor(lexicon: Sequence[str], texts: Sequence[str], reps: int) -> dict[str, Any]:
+    """The fused normalisation table plus one raw Aho-Corasick scan of the
+    lexicon per message: what any matcher of these words must at least do."""
+    automaton = ahocorasick_rs.AhoCorasick(sorted({normalize(w) for w in lexicon}))
+    scan = automaton.find_matches_as_indexes
+    table = CHARTABLE
+    rates = []
+    hits = 0
+    for _ in range(reps):
+        gc.collect()
+        hits = 0
+        t0 = time.process_time()
+        for t in texts:
+            if scan(t.translate(table)):
+                hits += 1
+        rates.append(len(texts) / (time.process_time() - t0))
+    return {
+        "msgs_per_s": round(median(rates)),
+        "hit_share": round(hits / len(texts), 4) if texts else 0.0,
+        "runs_msgs_per_s": [round(r) for r in rates],
+    }
+
+
+def measure_naive(lexicon: Sequence[str], texts: Sequence[str], reps: int) -> dict[str, Any]:
+    """The hobby-bot check, ``any(w in text for w in words)``, on raw text."""
+    words = list(lexicon)
+    rates = []
+    for _ in range(reps):
+        t0 = time.process_time()
+        for text in texts:
+            any(w in text for w in words)
+        rates.append(len(texts) / (time.process_time() - t0))
+    return {
+        "msgs_per_s": round(median(rates), 1),
+        "sample": len(texts),
+        "runs_msgs_per_s": [round(r, 1) for r in rates],
+    }
+
+
+# -- child processes -----------------------------------------------------------
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("QUNGUARD_CONFIG", None)
+    path = env.get("PYTHONPATH")
+    env["PYTHONPATH"] = str(PACKAGE_ROOT) + (os.pathsep + path if path else "")
+    return env
+
+
+_REPLAY_SUMMARY = re.compile(r"qunguard replay: (\d+) lines in ([0-9.]+)s")
+
+
+def measure_replay(rules_file: Path, transcript: Path, workdir: Path, reps: int) -> dict[str, Any]:
+    """``qunguard replay --db sqlite:///… --json`` into a fresh SQLite file, as
+    a user runs it. ``events_per_s`` counts the replay loop the command times
+    itself (reading, judging, recording, printing, the final flush);
+    ``events_per_s_total`` the whole command, start-up and schema creation included."""
+    loop_rates, total_rates = [], []
+    events = 0
+    for rep in range(reps):
+        run_dir = workdir / f"replay-{rep}"
+        run_dir.mkdir()
+        db = run_dir / "replay.db"
+        cmd = [
+            sys.executable,
+            "-m",
+            "bot",
+            "replay",
+            "--db",
+            f"sqlite:///{db}",
+            "--rules",
+            str(rules_file),
+            "--json",
+            "--no-progress",
+            str(transcript),
+        ]
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            cmd, cwd=run_dir, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        total = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError(f"replay failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        found = _REPLAY_SUMMARY.search(proc.stderr)
+        if found is None:
+            raise RuntimeError(f"replay printed no summary line: {proc.stderr.strip()[-500:]}")
+        events, loop = int(found.group(1)), float(found.group(2))
+        loop_rates.append(events / loop if loop > 0 else float("inf"))
+        total_rates.append(events / total)
+    return {
+        "events_per_s": round(median(loop_rates)),
+        "events_per_s_total": round(median(total_rates)),
+        "events": events,
+        "runs_events_per_s": [round(r) for r in loop_rates],
+    }
+
+
+def measure_rss(rules_file: Path) -> dict[str, Any]:
+    """Peak resident memory of a fresh process that loads the rules (with the
+    big lexicon) and then holds flood state for every member of every room."""
+    cmd = [sys.executable, "-m", "bot.bench", "--child-rss", str(rules_file)]
+    proc = subprocess.run(cmd, env=child_env(), capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"memory probe failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (ru_maxrss is KiB on Linux)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
+
+
+def _current_rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except OSError:
+        return _rss_mb()
+
+
+def rss_child(rules_file: Path) -> dict[str, Any]:
+    """Runs in the child process of :func:`measure_rss`."""
+    from bot.bench_workload import member_messages
+
+    base = _current_rss_mb()
+    t0 = time.perf_counter()
+    rules = load_rules(rules_file)
+    engine = Engine(rules)
+    load_cold = time.perf_counter() - t0
+    loaded = _current_rss_mb()
+    members = 0
+    for m, s in member_messages():
+        engine.evaluate(m, s)
+        members += 1
+    gc.collect()
+    return {
+        "rss_mb": round(_rss_mb(), 1),
+        "rss_start_mb": round(base, 1),
+        "rss_rules_mb": round(loaded - base, 1),
+        "rss_after_flood_mb": round(_current_rss_mb(), 1),
+        "flood_members": members,
+        "tracked_members": len(engine.flood),
+        "load_cold_s": round(load_cold, 3),
+    }

@@ -1,0 +1,140 @@
+"""``python -m bot.bench`` on a tiny workload: it runs end to end and prints
+the documented figures. Nothing here is timed: the benchmark prints figures,
+tests only check that it produces them from a workload of the promised shape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot import bench
+from bot.bench_workload import (
+    MEMBERS_PER_ROOM,
+    ROOMS,
+    bench_rules,
+    lexicon_words,
+    make_workload,
+    member_messages,
+)
+from bot.engine import Engine, load_rules
+from bot.events import Message
+
+TINY = [
+    "--json",
+    "--words", "300",
+    "--messages", "300",
+    "--replay-events", "150",
+    "--naive-sample", "20",
+    "--reps", "1",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert bench.main(TINY) == 0
+    return json.loads(out.getvalue())
+
+
+def test_json_has_every_documented_key(printed):
+    for key in ("msgs_per_s", "mb_per_s", "p50_us", "p99_us"):
+        assert printed["engine"][key] > 0, key
+    assert printed["floor"]["msgs_per_s"] > 0
+    assert printed["naive"]["msgs_per_s"] > 0
+    assert printed["replay_sqlite"]["events_per_s"] > 0
+    assert printed["load_s"] > 0
+    assert printed["rss_mb"] > 0
+    assert set(printed["ratios"]) >= {"engine/floor", "engine/naive"}
+
+
+def test_ratios_are_the_quotients_of_the_printed_rates(printed):
+    engine = printed["engine"]["msgs_per_s"]
+    assert printed["ratios"]["engine/floor"] == pytest.approx(
+        engine / printed["floor"]["msgs_per_s"], rel=0.01, abs=0.002
+    )
+    assert printed["ratios"]["engine/naive"] == pytest.approx(
+        engine / printed["naive"]["msgs_per_s"], rel=0.01, abs=0.002
+    )
+
+
+def test_replay_went_through_every_transcript_line(printed):
+    assert printed["replay_sqlite"]["events"] == 150
+
+
+def test_memory_is_measured_with_every_member_of_every_room_tracked(printed):
+    assert printed["memory"]["flood_members"] == ROOMS * MEMBERS_PER_ROOM
+    assert printed["memory"]["tracked_members"] == ROOMS * MEMBERS_PER_ROOM
+
+
+def test_each_target_is_judged(printed):
+    assert set(printed["targets"]) == set(bench.TARGETS)
+    for name, judged in printed["targets"].items():
+        assert isinstance(judged["ok"], bool), name
+
+
+def test_the_table_shows_every_figure_and_both_ratios(printed):
+    table = bench.render_table(printed)
+    for label in (
+        "engine (full)",
+        "floor (normalise + scan)",
+        "naive",
+        "replay --db sqlite",
+        "load + compile rules",
+        "peak memory",
+        "engine/floor",
+        "engine/naive",
+    ):
+        assert label in table
+
+
+# -- the workload -------------------------------------------------------------
+
+
+def test_lexicon_words_are_distinct_hanzi_of_two_to_six_characters():
+    words = lexicon_words(2000)
+    assert len(set(words)) == 2000
+    assert all(2 <= len(w) <= 6 for w in words)
+    assert all("\u4e00" <= ch <= "\u9fff" for w in words for ch in w)
+
+
+def test_the_workload_is_the_same_for_the_same_seed():
+    lexicon = lexicon_words(500)
+    assert make_workload(300, lexicon).rows == make_workload(300, lexicon).rows
+    assert make_workload(300, lexicon).rows != make_workload(300, lexicon, seed=12).rows
+
+
+def test_chat_has_the_length_mix_of_a_group():
+    lexicon = lexicon_words(500)
+    messages = [m for m, _ in make_workload(4000, lexicon).messages() if m.type.value == "text"]
+    lengths = [len(m.text) for m in messages]
+    short = sum(n <= 30 for n in lengths) / len(lengths)
+    long = sum(n > 120 for n in lengths) / len(lengths)
+    assert 0.5 < short < 0.7
+    assert 0.05 < long < 0.15
+    assert any("http" in m.text or "www." in m.text for m in messages)
+    assert any(ch.isdigit() for m in messages for ch in m.text)
+    assert any(ch.isascii() and ch.isalpha() for m in messages for ch in m.text)
+
+
+def test_about_one_message_in_twenty_breaks_a_rule(tmp_path: Path):
+    lexicon = lexicon_words(2000)
+    engine = Engine(load_rules(bench_rules(bench.bundled_rules(), lexicon, tmp_path)))
+    judged = make_workload(3000, lexicon).messages()
+    flagged = sum(bool(engine.evaluate(m, s)) for m, s in judged)
+    assert 0.03 < flagged / len(judged) < 0.10
+    fired = {v.rule for m, s in judged[:1500] for v in engine.evaluate(m, s, track=False)}
+    assert "bench-big-lexicon" in fired
+    assert len(fired) > 3  # the bundled rules catch their own kinds of spam too
+
+
+def test_the_memory_workload_has_one_message_from_every_member_within_ten_minutes():
+    messages = list(member_messages())
+    assert len({(m.room_id, m.sender_id) for m, _ in messages}) == ROOMS * MEMBERS_PER_ROOM
+    assert all(isinstance(m, Message) for m, _ in messages[:10])
+    assert (messages[-1][0].at - messages[0][0].at).total_seconds() < 600
