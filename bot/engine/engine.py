@@ -13,7 +13,7 @@ only a rule that fires builds its evidence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -31,6 +31,7 @@ from bot.verdicts import Evidence, Severity, Violation
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _ROOM_CACHE_MAX = 4096
+_NONE: frozenset[int] = frozenset()
 
 
 def _edge(ch: str) -> int:
@@ -107,7 +108,7 @@ class RegexIndex:
         groups: dict[tuple[str, bool], list[C.Regex]] = {}
         for cond in conds:
             groups.setdefault((cond.field, cond.raw), []).append(cond)
-        self.sets: dict[tuple[str, bool], tuple[object, list[int]]] = {}
+        self.sets: dict[tuple[str, bool], tuple[Callable[[bytes], list[int]], list[int]]] = {}
         for (name, raw), items in groups.items():
             try:
                 rset = re2.Set.SearchSet(re2_options(case_sensitive=raw))
@@ -116,21 +117,26 @@ class RegexIndex:
                 rset.Compile()
             except re2.error:
                 continue  # too big for one set: each pattern runs on its own
-            self.sets[(name, raw)] = (rset, [c.cond_id for c in items])
+            # the wrapper's Match only re-checks the type; call the set itself when we can
+            inner = getattr(rset, "_set", None)
+            match = inner.Match if inner is not None and hasattr(inner, "Match") else rset.Match
+            self.sets[(name, raw)] = (match, [c.cond_id for c in items])
 
     @property
     def fields(self) -> list[tuple[str, bool]]:
         return list(self.sets)
 
-    def match(self, name: str, raw: bool, text: str) -> frozenset[int] | None:
+    def match(self, name: str, raw: bool, data: bytes) -> frozenset[int] | None:
+        """Ids of the patterns on this field that match ``data`` (UTF-8), or
+        None when the field's patterns have no set (each must run)."""
         entry = self.sets.get((name, raw))
         if entry is None:
             return None
-        if not text:
-            return frozenset()
-        rset, ids = entry
-        found = rset.Match(text)  # type: ignore[attr-defined]
-        return frozenset(ids[i] for i in found) if found else frozenset()
+        if not data:
+            return _NONE
+        match, ids = entry
+        found = match(data)
+        return frozenset([ids[i] for i in found]) if found else _NONE
 
 
 @dataclass
