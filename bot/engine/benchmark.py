@@ -150,6 +150,7 @@ def run(rules_path: Path, words: int, n: int) -> None:
     senders = [Sender(m.sender_id) for m in msgs]
     norm = [normalize(m.text) for m in msgs]
     automaton = engine.index.automaton
+    assert automaton is not None  # the synthetic lexicon alone has 50,000 words
     t_norm = cpu_per_item(lambda: [normalize(m.text) for m in msgs], n)
     t_scan = cpu_per_item(lambda: [automaton.find_matches_as_indexes(s, overlapping=True) for s in norm], n)
     t_pinyin = cpu_per_item(lambda: [engine.pinyin.scan(s, {}) for s in norm], n)

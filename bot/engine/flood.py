@@ -174,7 +174,7 @@ class FloodTracker:
                     unit = at - history[i] > plan.album
                     break
         h = float((hash(fp) & _HASH_BITS) or 1) if fp else 0.0
-        results = None
+        results: list[tuple[Evidence, ...] | None] | None = None
         if history:  # a first message can cross no threshold (each needs at least two)
             shown = fp[:60]
             n_fp = len(fp)

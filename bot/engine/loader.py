@@ -623,11 +623,11 @@ class _Loader:
             raise self.err("an empty condition", line, key)
         line = self.own_line(node, line)
         self.check_keys(node, CONDITION_KEYS, line, key)
-        items = []
+        conds: list[C.Condition] = []
         for kind, value in node.items():
             kline = self.line_of(node, kind, line)
-            items.append(self.one_condition(kind, value, kline, f"{key}.{kind}", depth, field))
-        return items[0] if len(items) == 1 else C.AllOf(tuple(items), line)
+            conds.append(self.one_condition(kind, value, kline, f"{key}.{kind}", depth, field))
+        return conds[0] if len(conds) == 1 else C.AllOf(tuple(conds), line)
 
     def one_condition(
         self, kind: str, value: Any, line: int, key: str, depth: int, field: str
@@ -858,7 +858,7 @@ class _Loader:
                 if rname not in rules:
                     raise self.err(f"no rule named {rname!r}", rl, f"{key}.severity.{rname}")
                 severity[rname] = self.severity(sev, rl, f"{key}.severity.{rname}")
-        exempt = frozenset()
+        exempt: frozenset[str] = frozenset()
         if node.get("exempt") is not None:
             exempt = frozenset(
                 self.strings(node["exempt"], self.line_of(node, "exempt", line), f"{key}.exempt")
