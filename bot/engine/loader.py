@@ -58,6 +58,7 @@ _CATEGORY_RE = re.compile(r"^[^\s{}]{1,40}$")
 _DURATION_RE = re.compile(r"^(?:(\d+(?:\.\d+)?)\s*(w|d|h|m|s|min))+$")
 _DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)")
 _UNIT_S = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
+_SPACE_BETWEEN_HANZI = re.compile(r"[\u4e00-\u9fff](?: |\\s)(?:\+|\{[1-9][0-9,]*\})?[\u4e00-\u9fff]")
 _COMPARE_RE = re.compile(r"^\s*(>=|<=|==|!=|>|<)?\s*(\d{1,9})\s*$")
 
 TOP_KEYS = ("version", "settings", "lexicons", "ladder", "rules", "rooms")
@@ -733,6 +734,13 @@ class _Loader:
             raise self.err(f"bad regular expression {pattern!r}: {_re2_reason(exc)}", line, key) from None
         except (TypeError, ValueError) as exc:
             raise self.err(f"bad regular expression {pattern!r}: {exc}", line, key) from None
+        if not raw and _SPACE_BETWEEN_HANZI.search(pattern):
+            self.warn(
+                "this pattern needs a space between two hanzi, but normalisation removes those "
+                "(兼 职 -> 兼职): write the hanzi together, or use raw_regex:",
+                line,
+                key,
+            )
         return C.Regex(pattern, compiled, raw, field, line, cond_id=self.new_id(), source=source)
 
     def domain(self, value: Any, line: int, key: str, *, qr_only: bool) -> C.Domain:
@@ -883,7 +891,7 @@ class _Loader:
         if rule.when is None:
             return
         types = rule.types
-        reason = _never(rule.when, set(types) if types is not None else None)
+        reason = _never(rule.when, set(types) if types is not None else None, self.settings)
         if reason:
             self.warn(f"rule can never fire: {reason}", rule.line, key)
 
@@ -910,7 +918,7 @@ _TEXTLESS = {
 }
 
 
-def _never(cond: C.Condition, types: set[MessageType] | None) -> str:
+def _never(cond: C.Condition, types: set[MessageType] | None, settings: Settings | None = None) -> str:
     """Why ``cond`` can never hold for messages of ``types`` (None = any), or ''."""
     if isinstance(cond, C.Words):
         if not cond.words:
@@ -929,6 +937,10 @@ def _never(cond: C.Condition, types: set[MessageType] | None) -> str:
         if cond.n == 0 and cond.op == "<":
             return f"count {cond.metric} < 0 is impossible"
         return ""
+    if isinstance(cond, C.SenderIs):
+        if cond.new and settings is not None and settings.new_member_days <= 0:
+            return "sender: {new: true} with settings.new_member_days: 0 matches nobody"
+        return ""
     if isinstance(cond, C.AllOf):
         narrowed = types
         for c in cond.items:
@@ -937,12 +949,12 @@ def _never(cond: C.Condition, types: set[MessageType] | None) -> str:
                 if not narrowed:
                     return "its type: conditions exclude each other"
         for c in cond.items:
-            reason = _never(c, narrowed)
+            reason = _never(c, narrowed, settings)
             if reason:
                 return reason
         return ""
     if isinstance(cond, C.AnyOf):
-        reasons = [_never(c, types) for c in cond.items]
+        reasons = [_never(c, types, settings) for c in cond.items]
         return reasons[0] if all(reasons) else ""
     return ""
 

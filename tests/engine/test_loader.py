@@ -268,15 +268,17 @@ WARNINGS = [
     ),
     ("contradicting-types", RULE + "  all:\n    - type: text\n    - type: image\n", "exclude each other"),
     ("disabled-everywhere", RULE + "  enabled: false\n  keywords: [x]\n", "disabled"),
+    ("new-member-days-zero", RULE + "  sender: {new: true}\n", "matches nobody"),
 ]
 
 
 @pytest.mark.parametrize(("body", "words"), [w[1:] for w in WARNINGS], ids=[w[0] for w in WARNINGS])
 def test_rules_that_can_never_fire_are_warned_about(body: str, words: str) -> None:
-    rules = parse_rules(rules_text(body), "rules.yaml")
+    head = "settings: {new_member_days: 0}\n" if "sender" in body else ""
+    rules = parse_rules(rules_text(body, head), "rules.yaml")
     assert len(rules.warnings) == 1
     assert words in str(rules.warnings[0])
-    assert str(rules.warnings[0]).startswith("rules.yaml:2: rules.ad: warning:")
+    assert str(rules.warnings[0]).startswith(f"rules.yaml:{2 + bool(head)}: rules.ad: warning:")
 
 
 def test_empty_lexicon_and_unused_lexicon_are_warned_about(tmp_path):
@@ -334,3 +336,9 @@ def test_room_flood_override_keeps_the_rules_other_thresholds():
     assert spec.burst == (8, 30.0)
     assert spec.repeat == (3, 600.0)
     assert rules.rooms[0].match.ids == frozenset({"r1", "r2"})
+
+
+def test_a_pattern_that_needs_a_space_between_hanzi_is_warned_about():
+    rules = parse_rules(rules_text(RULE + "  regex: '兼职\\s+日结'\n"), "rules.yaml")
+    assert "normalisation removes those" in str(rules.warnings[0])
+    assert parse_rules(rules_text(RULE + "  regex: '兼职\\s*日结'\n")).warnings == ()
