@@ -95,6 +95,11 @@ def pasted_essay() -> list[Message]:
     return [msg(i, 15 * i, "wxid_reader", t) for i, t in enumerate(parts)]
 
 
+def clapping_now_and_then() -> list[Message]:
+    claps = ["👏", "👏👏", "👏", "👍"]
+    return [msg(i, 150 * i, "wxid_fan", c) for i, c in enumerate(claps)]
+
+
 def ad_into_three_rooms() -> list[Message]:
     ad = "周末户外徒步活动报名，人均88元，名额有限"
     return [msg(i, 60 * i, "wxid_spam", ad, room=f"r{i}") for i in range(3)]
@@ -111,6 +116,7 @@ def ad_into_three_rooms() -> list[Message]:
         pytest.param(same_question_four_times, {"wxid_wait"}, id="third-copy-of-a-question-is-a-repeat"),
         pytest.param(pasted_essay, set(), id="an-essay-in-three-parts-is-no-flood"),
         pytest.param(ad_into_three_rooms, {"wxid_spam"}, id="same-text-into-three-rooms"),
+        pytest.param(clapping_now_and_then, set(), id="emoji-only-lines-are-never-copies"),
     ],
 )
 def test_flood_scenes(rules, scene, expected):
