@@ -73,7 +73,7 @@ def install(app: App) -> None:
 
     check(app.config.lifecycle, app.config.schedule, app.tz, app.config.source)  # a broken pattern stops the start, named by key
     lifecycle_of(app)
-    for word in (featured.FEATURE_WORDS[0], featured.SEARCH_WORDS[0]):
+    for word in (featured.FEATURE_WORDS[0], featured.UNFEATURE_WORDS[0], featured.SEARCH_WORDS[0]):
         command = featured.COMMANDS.find(word)  # the App copied the registry before this import
         if command is not None and app.commands.find(word) is None:
             app.commands.add(command)

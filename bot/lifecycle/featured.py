@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from bot.lifecycle.core import Lifecycle
 
 FEATURE_WORDS = ("精华", "feature")
+UNFEATURE_WORDS = ("取消精华", "unfeature")
 SEARCH_WORDS = ("搜", "search")
 MAX_RESULTS = 3
 SEARCH_INTERVAL = timedelta(seconds=20)
@@ -167,6 +168,26 @@ async def feature_command(ctx: CommandContext) -> None:
         return
     view, new = await feature(lc, ctx.room_id, text, ctx.sender_id, ctx.at, name)
     await _answer_featured(lc, ctx.room_id, ctx.sender_id, view, new)
+
+
+@COMMANDS.command(*UNFEATURE_WORDS, where=Where.ROOM, admin_only=True, usage="#取消精华（引用消息回复）或 #取消精华 内容",
+                  help="把一条消息移出精华")
+async def unfeature_command(ctx: CommandContext) -> None:
+    from bot.lifecycle import lifecycle_of
+
+    if not ctx.app.rooms.moderated(ctx.room_id):
+        return
+    lc = lifecycle_of(ctx.app)
+    msg = ctx.event
+    assert isinstance(msg, Message)
+    quote = parse_quote(msg.text)
+    text = quote.text if quote is not None and quote.text else ctx.args
+    if not text:
+        await ctx.reply(texts.UNFEATURE_USAGE)
+        return
+    original = find_original(lc.recent.get(ctx.room_id, ()), text, quote.name if quote else "")
+    gone = lc.repo.remove_featured(ctx.room_id, message_id=original.id if original else "", text=text)
+    await ctx.reply(texts.UNFEATURED if gone else texts.UNFEATURE_NONE)
 
 
 @COMMANDS.command(*SEARCH_WORDS, where=Where.ROOM, usage="#搜 关键词", help="在本群精华里搜索")

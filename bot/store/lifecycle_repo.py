@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.errors import StoreUnavailable
@@ -236,6 +236,19 @@ class LifecycleRepo:
                 select(FEATURED).where(FEATURED.c.room_id == room_id, FEATURED.c.message_id == message_id)
             ).one()
         return _featured_view(row), new
+
+    @_db
+    def remove_featured(self, room_id: str, *, message_id: str = "", text: str = "") -> int:
+        """Take a featured message out (by its message id, or by its exact text); how many went."""
+        conds = []
+        if message_id:
+            conds.append(FEATURED.c.message_id == message_id)
+        if text:
+            conds.append(FEATURED.c.text == text)
+        if not conds:
+            return 0
+        with self.store._tx() as conn:
+            return int(conn.execute(delete(FEATURED).where(FEATURED.c.room_id == room_id, or_(*conds))).rowcount)
 
     @_db
     def featured(

@@ -42,6 +42,12 @@ def test_an_admin_features_a_quoted_message_and_members_find_it(tmp_path: Path) 
         assert reply.splitlines()[1].startswith("1. 全泥氰化适合微细粒金") and "（李四，11-21）" in reply
         assert "丁基黄药" not in reply
 
+        await bot.says(ADMIN, f"#取消精华 {FLOTATION}")
+        assert answers(bot, ADMIN)[-1] == "已移出精华。"
+        assert [f.text for f in lifecycle_of(bot.app).repo.featured(ROOM)] == [CYANIDE]
+        await bot.says(ADMIN, f"#取消精华 {FLOTATION}")
+        assert answers(bot, ADMIN)[-1] == "精华里没有这条。"
+
         await bot.says(CHEN, "#搜 区块链")
         assert len(answers(bot, CHEN)) == 1, "one search per member per 20 seconds"
         bot.clock.advance(seconds=21)
