@@ -171,9 +171,17 @@ class App:
         await self.puppet.run(self.handle)
 
     async def stop(self, timeout_s: float = 10.0) -> None:
+        """Send what is queued while still connected (up to ``timeout_s``), then disconnect."""
+        await self.drain(timeout_s)
         await self.puppet.stop()
-        await self.outbox.close(timeout_s)
         await self.idle(timeout_s)
+
+    async def drain(self, timeout_s: float) -> None:
+        """Let the actions under way finish and the outbox send what it holds (then it is closed:
+        whatever is still unsent is recorded as failed on its case)."""
+        await self.idle(timeout_s)
+        await self.outbox.close(timeout_s)
+        await self.idle(min(timeout_s, 1.0))
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task[Any]:
         """Run ``coro`` in the background, kept and logged (actions that wait on the outbox)."""

@@ -130,15 +130,13 @@ async def serve(
         if stop.is_set():
             log.info("stopping (signal)")
         stopper.cancel()
+        await app.drain(DRAIN_S)  # still connected: queued warnings go out first
         await puppet.stop()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(runner, 10)
         failure = runner.exception() if runner.done() and not runner.cancelled() else None
         if failure is not None:
             log.error("the puppet stopped: %s", failure)
-        await app.idle(DRAIN_S)
-        await outbox.close(DRAIN_S)
-        await app.idle(1.0)
         if isinstance(failure, QunguardError):
             raise failure  # one line on stderr, exit 1
         if failure is not None:

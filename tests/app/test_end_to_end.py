@@ -250,3 +250,38 @@ def test_qunguard_run_with_a_puppet_endpoint_moderates_through_the_wechaty_adapt
             store.close()
 
     arun(main(), timeout=90)
+
+
+def test_on_shutdown_a_warning_still_in_the_outbox_goes_out_before_disconnecting(tmp_path: Path) -> None:
+    from bot.cli.run_cmd import serve
+    from bot.config import PuppetConfig
+
+    async def main() -> None:
+        svc = FakePuppetService(bot_id=BOT)
+        world(svc)
+        await svc.start()
+        config = Config(  # the default outbox: the warning waits ~3 s for more to merge with
+            database=fresh_db(tmp_path),
+            data_dir=str(tmp_path / "data"),
+            puppet=PuppetConfig(endpoint=svc.endpoint, token="test-token"),
+            bot=BotConfig(admins=(ADMIN,), rooms=(RoomSelector(id=ROOM),)),
+        )
+        stop = asyncio.Event()
+        bot = asyncio.create_task(serve(config, RulesHolder.load(RULES), local=False, stop=stop))
+        try:
+            for _ in range(200):
+                if svc.attached:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+            svc.say(LI, "有需要的加微信 abc123", room=ROOM)
+            await asyncio.sleep(0.5)  # judged and queued, not yet sent
+            assert not any(s.conversation_id == LI for s in svc.sent)
+            stop.set()  # SIGTERM
+            assert await asyncio.wait_for(bot, 30) == 0
+            assert any("请尽快撤回" in s.text for s in svc.sent if s.conversation_id == LI)
+        finally:
+            stop.set()
+            await svc.close()
+
+    arun(main(), timeout=90)
