@@ -8,7 +8,8 @@
   characters, 30% 30-120, 10% 120-600, with ASCII words, URLs, digits and
   emoji mixed in, some link cards, and about 5% violations (a lexicon word,
   sometimes split by spaces or emoji; ads, gambling, abuse and chain letters
-  of the kinds the bundled rules catch; a few bursts of copies);
+  of the kinds the bundled rules catch; a few bursts of copies), each line
+  labelled with the transcript format's ``expect`` field;
 - the same chat as a JSONL transcript (``shared/formats/transcript.md``),
   and as :class:`bot.events.Message` objects built by the replay reader itself.
 
@@ -120,22 +121,27 @@ URLS = (
 )
 EMOJI = ("👍", "🙏", "😂", "🤣", "🎂", "🌹", "💪", "👏", "[抱拳]", "[强]", "😄", "🔥")
 
-# Violations of the bundled rules ({h}: a contact handle, {n}: digits).
+# Violations of the bundled rules ({h}: a contact handle, {n}: digits), with their label.
 BAD = (
-    "兼职日结{n}元，手机就能做，加V：{h}",
-    "兼💰职🔥日💰结✨在家💰可做👉v：{h}",
-    "代♥开♥发♥票 全国各地 联系V信：{h}",
-    "有jian zhi需要的jia wei xin：{h}，ri结不拖",
-    "澳门线上真人，首充送{n}%，日赚千元不是梦，v：{h}",
-    "你 就 是 个 傻 逼",
-    "轉發保平安，不轉必遭災",
-    "加V①③⑧②⑥⑦⑤⑨⑨⑧⑧ 带你一起做副业",
-    "无抵押贷款，当天放款，有需要的私聊我",
-    "刷单返利，一单一结，加我微信{h}",
+    ("兼职日结{n}元，手机就能做，加V：{h}", "ad"),
+    ("兼💰职🔥日💰结✨在家💰可做👉v：{h}", "ad"),
+    ("代♥开♥发♥票 全国各地 联系V信：{h}", "ad"),
+    ("有jian zhi需要的jia wei xin：{h}，ri结不拖", "ad"),
+    ("澳门线上真人，首充送{n}%，日赚千元不是梦，v：{h}", "banned_topic"),
+    ("你 就 是 个 傻 逼", "abuse"),
+    ("轉發保平安，不轉必遭災", "banned_topic"),
+    ("加V①③⑧②⑥⑦⑤⑨⑨⑧⑧ 带你一起做副业", "ad"),
+    ("无抵押贷款，当天放款，有需要的私聊我", "ad"),
+    ("刷单返利，一单一结，加我微信{h}", "ad"),
 )
 
 LENGTH_MIX = ((0.6, 5, 30), (0.3, 30, 120), (0.1, 120, 600))
-VIOLATION_RATE = 0.05
+LEXICON_HIT_RATE = 0.025
+"""Messages carrying a word of the big lexicon."""
+BAD_RATE = 0.0175
+"""Messages of the kinds in ``BAD``."""
+BURST_RATE = 0.001
+"""Messages that start a burst of ``BURST`` copies (the 3rd copy on is a flood)."""
 URL_CARD_RATE = 0.02
 BURST = 6
 """Copies in a flood burst (the bundled burst limit is 5 messages in 30 s)."""
@@ -241,6 +247,11 @@ class Workload:
     rows: list[dict[str, object]]
     lexicon: list[str]
 
+    def planted_share(self, limit: int | None = None) -> float:
+        """Share of the messages made to break a rule (their ``expect`` label is not clean)."""
+        rows = [r for r in (self.rows if limit is None else self.rows[:limit]) if "expect" in r]
+        return sum(r["expect"] != "clean" for r in rows) / len(rows) if rows else 0.0
+
     def write_transcript(self, path: Path, limit: int | None = None) -> Path:
         rows = self.rows if limit is None else self.rows[:limit]
         with path.open("w", encoding="utf-8") as f:
@@ -301,18 +312,20 @@ def make_workload(n: int, lexicon: list[str], seed: int = 11) -> Workload:
             continue
         row["type"] = "text"
         r = rng.random()
-        if r < VIOLATION_RATE * 0.6:
+        row["expect"] = "clean"
+        if r < LEXICON_HIT_RATE:
             clean = chat.text(max(2, chat.length() - 6))
             cut = rng.randint(0, len(clean))
             row["text"] = clean[:cut] + _evasive(rng, rng.choice(lexicon)) + clean[cut:]
-        elif r < VIOLATION_RATE * 0.95:
-            row["text"] = rng.choice(BAD).format(
-                h=chat.token(rng.randint(6, 9)).lower(), n=rng.randint(20, 999)
-            )
-        elif r < VIOLATION_RATE:  # a flood burst: BURST copies of one short line
+            row["expect"] = "banned_topic"
+        elif (r := r - LEXICON_HIT_RATE) < BAD_RATE:
+            template, label = rng.choice(BAD)
+            row["text"] = template.format(h=chat.token(rng.randint(6, 9)).lower(), n=rng.randint(20, 999))
+            row["expect"] = label
+        elif (r := r - BAD_RATE) < BURST_RATE:  # BURST copies of one short line
             row["text"] = chat.text(rng.randint(5, 20))
-            burst = [row] * (BURST - 1)
-        elif r < VIOLATION_RATE + URL_CARD_RATE:
+            burst = [{**row, "expect": "flood"}] * (BURST - 2) + [row]
+        elif (r := r - BURST_RATE) < URL_CARD_RATE:
             row["type"] = "url"
             row["url"] = rng.choice(URLS).format(k=chat.token(10), n=rng.randint(10_000, 99_999_999))
             row["title"] = chat.text(rng.randint(8, 30))
