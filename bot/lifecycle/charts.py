@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 from bot.lifecycle.report import Activity
 
@@ -37,7 +38,7 @@ def render_png(a: Activity) -> bytes:
     from matplotlib.ticker import MaxNLocator
 
     cjk = _cjk_font()
-    rc = {"font.family": [cjk, "DejaVu Sans"]} if cjk else {}
+    rc: Any = {"font.family": [cjk, "DejaVu Sans"]} if cjk else {}
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
         ax_msg, ax_spk, ax_rule = fig.subplots(3, 1, height_ratios=[3, 2, 3])

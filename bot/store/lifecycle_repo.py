@@ -408,21 +408,21 @@ class HeldMessages:
         now: datetime | None = None,
     ) -> int:
         with self.store._tx() as conn:
-            return int(
-                conn.execute(
-                    insert(OUTGOING).values(
-                        bot_id=self.store.bot_id,
-                        room_id=room_id,
-                        to_id=to_id,
-                        mention_ids=list(mention_ids),
-                        text=text,
-                        created_at=now or utcnow(),
-                        not_before=not_before,
-                        state="pending",
-                        detail=HELD,
-                    )
-                ).inserted_primary_key[0]
-            )
+            key = conn.execute(
+                insert(OUTGOING).values(
+                    bot_id=self.store.bot_id,
+                    room_id=room_id,
+                    to_id=to_id,
+                    mention_ids=list(mention_ids),
+                    text=text,
+                    created_at=now or utcnow(),
+                    not_before=not_before,
+                    state="pending",
+                    detail=HELD,
+                )
+            ).inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
     @_db
     def due(self, now: datetime) -> list[HeldMessage]:
