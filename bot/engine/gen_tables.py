@@ -42,6 +42,7 @@ INVISIBLE = [
     *range(0xFE00, 0xFE10),
     *range(0xE0000, 0xE0080),
     *range(0xE0100, 0xE01F0),
+    *range(0x20DD, 0x20E5),  # combining enclosing circle, square, keycap (1⃣2⃣3⃣)
 ]
 
 # Letters from other scripts that look like Latin ones (after lower-casing).
@@ -97,6 +98,9 @@ HOMOGLYPHS = {
     "︱": "|",
     "│": "|",
     "〇": "零",
+    # logical-or and other look-alikes of v
+    "∨": "v",
+    "ⅴ": "v",
     # 你🐴 / 你🐎 (你妈 written with the horse emoji)
     "🐴": "马",
     "🐎": "马",

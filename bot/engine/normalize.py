@@ -39,7 +39,8 @@ from bot.engine._chartable import CHARTABLE
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 _CJK_RE_CLASS = f"[{_CJK}]"
 # Symbols and emoji: dropped next to a letter, digit or hanzi (兼💰职, v❤:, 🔥名企).
-_SYMBOL = r"[\u2020-\u2027\u2030-\u205e\u2190-\u2bff\u3012\u3013\U0001f000-\U0001faff]"
+_SYMBOL = r"[\u2020-\u2027\u2030-\u205e\u2190-\u2219\u221b-\u2bff\u3012\u3013\U0001f000-\U0001faff]"
+# (√ U+221A is left alone: 加√ means 加V)
 # Separators: dropped between hanzi, or between a hanzi and a letter or digit
 # (兼_职, 加 v 详聊, 招聘 手机). Sentence punctuation (, ! ? ; : 。 、) and brackets stay.
 _SEP = r"[\s_\-/\\|.·•*~^=`'\"\u2010-\u2015\u301c\u30fb\uff5e]"
@@ -109,6 +110,11 @@ _SPLIT_RE = re.compile(
     r"|(?<![0-9a-z.])[a-z][ .*_-][a-z](?![0-9a-z])"
 )
 _SPLIT_STRIP_RE = re.compile(_SPLIT_SEP)
+# single hanzi split by the same punctuation mark: 兼,职,日,结 / 兼、职、日、结
+_HANZI_SPLIT_RE = re.compile(
+    f"{_CJK_RE_CLASS}(?P<p>[,、。.;!])(?:{_CJK_RE_CLASS}(?P=p)){{1,}}{_CJK_RE_CLASS}"
+)
+_HANZI_SPLIT_ANY = re.compile(f"{_CJK_RE_CLASS}[,、。.;!]{_CJK_RE_CLASS}[,、。.;!]{_CJK_RE_CLASS}")
 _PHONE_RE = re.compile(r"(?<![0-9])[0-9]{3,4}(?:[ \-][0-9]{3,4}){1,3}(?![0-9])")
 
 # Aliases of 微信 / QQ. Keys are in normalised form (after steps 1-5).
@@ -132,6 +138,8 @@ for _w in (
     "+vx",
     "+wx",
 ):
+    _ALIASES[_w] = "加微信"
+for _w in ("加√", "+√", "加∨", "+∨"):
     _ALIASES[_w] = "加微信"
 for _w in ("扣扣", "抠抠", "蔻蔻"):
     _ALIASES[_w] = "qq"
@@ -201,6 +209,10 @@ def _join(m: re.Match[str]) -> str:
     return _SPLIT_STRIP_RE.sub("", m.group(0))
 
 
+def _join_hanzi(m: re.Match[str]) -> str:
+    return m.group(0).replace(m.group("p"), "")
+
+
 def _phone(m: re.Match[str]) -> str:
     digits = m.group(0).replace(" ", "").replace("-", "")
     return digits if len(digits) >= 7 else m.group(0)
@@ -224,6 +236,8 @@ def normalize(text: str) -> str:
     # each step runs only when a quick character-class search says it can apply
     if _FILLER_ANY.search(t) is not None:
         t = _squeeze(_WS_RE.sub(" ", t).strip())
+    if _HANZI_SPLIT_ANY.search(t) is not None:
+        t = _HANZI_SPLIT_RE.sub(_join_hanzi, t)
     if _CN_ANY.search(t) is not None:
         t = _CN_RUN_RE.sub(_cn_digits, t)
     if _SPLIT_ANY.search(t) is not None:
