@@ -78,6 +78,7 @@ class Hooks:
 
 
 MEMBER_CACHE_S = 60.0
+ADMIN_RECHECK_S = 30.0
 
 
 @dataclass
@@ -139,6 +140,7 @@ class App:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._command_lane: asyncio.Task[Any] | None = None
+        self._admins_read: dict[str, float] = {}
         self._started = False
         self._outage_told = False
         store.on_outage(self._on_outage)
@@ -355,11 +357,16 @@ class App:
         return is_admin
 
     async def _recheck_admin(self, room_id: str, contact_id: str) -> bool:
-        """Room admins change without an event: read the room again before refusing."""
-        try:
-            self.rooms.remember(await self.puppet.room_info(room_id))
-        except Exception as exc:
-            log.info("room %s: cannot re-read its admins (%s)", room_id, exc)
+        """Room admins change without an event: read the room again before refusing
+        (at most every ``ADMIN_RECHECK_S`` per room, so a member typing admin commands
+        cannot make the bot hammer the puppet service)."""
+        now = time.monotonic()
+        if now - self._admins_read.get(room_id, -ADMIN_RECHECK_S) >= ADMIN_RECHECK_S:
+            self._admins_read[room_id] = now
+            try:
+                self.rooms.remember(await self.puppet.room_info(room_id))
+            except Exception as exc:
+                log.info("room %s: cannot re-read its admins (%s)", room_id, exc)
         return self.rooms.is_admin(room_id, contact_id)
 
     # --- private messages ----------------------------------------------------------

@@ -184,3 +184,22 @@ def bot_message(bot: Bot, sender: str, text: str):  # type: ignore[no-untyped-de
 
     bot._n += 1
     return Message(f"x{bot._n}", ROOM, sender, bot.clock(), text=text, room_topic="金矿提金技术交流群")
+
+
+def test_a_member_typing_admin_commands_does_not_make_the_bot_reread_the_room_each_time(
+    tmp_path: Path,
+) -> None:
+    async def story(bot: Bot) -> None:
+        reads: list[str] = []
+        real = bot.wechat.room_info
+
+        async def counting(room_id: str):  # type: ignore[no-untyped-def]
+            reads.append(room_id)
+            return await real(room_id)
+
+        bot.wechat.room_info = counting  # type: ignore[method-assign]
+        for _ in range(5):
+            await bot.says(CHEN, "#启用")
+        assert reads == [ROOM], "re-read once to see whether they were made admin, not five times"
+
+    play(story, config=CONFIG, setup=room, db=tmp_path)
