@@ -73,6 +73,9 @@ from bot.store.reports import ReportsMixin
 from bot.store.sanctions import SanctionsMixin
 from bot.verdicts import PastOffence, Severity, Violation
 
+_SEVERITY = {s.value: s for s in Severity}
+"""Stored severity -> Severity, without the enum's slower call."""
+
 __all__ = ["CASES", "DOWN_ERRORS", "MEMBERS", "ROOMS", "Store", "_short", "utcnow"]
 
 
@@ -118,7 +121,7 @@ class Store(CasesMixin, MembersMixin, SanctionsMixin, ReportsMixin, StoreBase):
                 for r in reversed(rows):  # the newest 100,000, oldest first
                     self._remember_offence(
                         r.sender_id,
-                        PastOffence(r.at, r.rule, r.category, Severity(r.severity), r.room_id, r.message_id),
+                        PastOffence(r.at, r.rule, r.category, _SEVERITY[r.severity], r.room_id, r.message_id),
                     )
 
     def _replay_journal(self) -> int:
@@ -350,7 +353,7 @@ class Store(CasesMixin, MembersMixin, SanctionsMixin, ReportsMixin, StoreBase):
                 rows = conn.execute(_HISTORY, {"c": contact_id, "s": since})
             else:
                 rows = conn.execute(_HISTORY_IN_ROOM, {"c": contact_id, "s": since, "r": room_id})
-            return [PastOffence(r[0], r[1], r[2], Severity(r[3]), r[4], r[5]) for r in rows]
+            return [PastOffence(r[0], r[1], r[2], _SEVERITY[r[3]], r[4], r[5]) for r in rows]
 
     def _journal_violations(self, message: Message, violations: Sequence[Violation]) -> RecordedCase:
         key = (message.room_id, message.id)
