@@ -256,6 +256,8 @@ class Words(Condition):
     line: int = 0
     pinyin: bool = True
     """Also match the words' pinyin spelling typed in Latin letters."""
+    homophones: bool = False
+    """Also match hanzi of the same sound (沙比 for 傻逼)."""
     cost = 1
 
     def holds(self, ctx: Context) -> bool:

@@ -155,7 +155,7 @@ class _Loader:
         self.path = path
         self.base = base
         self.warnings: list[RulesWarning] = []
-        self.lexicon_paths: dict[str, tuple[Path, int, bool]] = {}
+        self.lexicon_paths: dict[str, tuple[Path, int, bool, bool]] = {}
         self.lexicon_words: dict[str, tuple[str, ...]] = {}
         self.lexicon_norm: dict[str, tuple[str, ...]] = {}
         self.lexicon_conds: dict[tuple[str, str], C.Words] = {}
@@ -344,19 +344,23 @@ class _Loader:
             key = f"lexicons.{name}"
             if not isinstance(name, str) or not _NAME_RE.match(name):
                 raise self.err("a lexicon name is lower-case letters, digits, - and _", kline, key)
-            pinyin = True
+            pinyin, homophones = True, False
             if isinstance(spec, dict):
-                self.check_keys(spec, ("file", "pinyin"), kline, key)
+                self.check_keys(spec, ("file", "pinyin", "homophones"), kline, key)
                 if "pinyin" in spec:
                     pinyin = self.boolean(
                         spec["pinyin"], self.line_of(spec, "pinyin", kline), f"{key}.pinyin"
+                    )
+                if "homophones" in spec:
+                    homophones = self.boolean(
+                        spec["homophones"], self.line_of(spec, "homophones", kline), f"{key}.homophones"
                     )
                 spec = spec.get("file")
             rel = self.string(spec, kline, key)
             path = Path(rel)
             if not path.is_absolute():
                 path = self.base / path
-            self.lexicon_paths[name] = (path, kline, pinyin)
+            self.lexicon_paths[name] = (path, kline, pinyin, homophones)
 
     def lexicon(self, name: str, line: int, key: str) -> tuple[str, ...]:
         if name in self.lexicon_norm:
@@ -364,7 +368,7 @@ class _Loader:
         if name not in self.lexicon_paths:
             known = ", ".join(self.lexicon_paths) or "none defined under lexicons:"
             raise self.err(f"unknown lexicon {name!r} (known: {known})", line, key)
-        path, kline, _pinyin = self.lexicon_paths[name]
+        path, kline, _pinyin, _homophones = self.lexicon_paths[name]
         try:
             if path.stat().st_size > MAX_LEXICON_BYTES:
                 raise self.err(
@@ -720,8 +724,15 @@ class _Loader:
             return cached
         words = self.lexicon(name, line, key)
         self.used_lexicons.add(name)
+        _path, _line, pinyin, homophones = self.lexicon_paths[name]
         cond = C.Words(
-            self.new_id(), words, f"lexicon:{name}", field, line, pinyin=self.lexicon_paths[name][2]
+            self.new_id(),
+            words,
+            f"lexicon:{name}",
+            field,
+            line,
+            pinyin=pinyin,
+            homophones=pinyin and homophones,
         )
         self.lexicon_conds[(name, field)] = cond
         return cond

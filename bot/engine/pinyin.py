@@ -7,6 +7,10 @@ spaces and punctuation dropped) and scanned with it. A pinyin hit counts only
 when the member typed at least part of it in Latin letters and it starts and
 ends on a syllable or word boundary, so the hanzi 大妈 never matches 大麻
 ("dama") while ``大ma`` does. Messages without Latin letters cost nothing.
+
+A lexicon declared with ``homophones: true`` also matches words written in
+other hanzi of the same sound (沙比 and 煞笔 for 傻逼); then every message is
+rendered, and the price is paid only by the rules that ask for it.
 """
 
 from __future__ import annotations
@@ -71,9 +75,12 @@ class PinyinIndex:
 
     def __init__(self, conds: Iterable[Words]) -> None:
         by_pattern: dict[str, list[int]] = {}
+        homophone_conds: set[int] = set()
         for cond in conds:
             if not getattr(cond, "pinyin", True):
                 continue
+            if getattr(cond, "homophones", False):
+                homophone_conds.add(cond.cond_id)
             for w in cond.words:
                 if w.isascii():
                     continue
@@ -85,6 +92,9 @@ class PinyinIndex:
                     ids.append(cond.cond_id)
         self.patterns = list(by_pattern)
         self.conds = [tuple(v) for v in by_pattern.values()]
+        self.homophone_conds = frozenset(homophone_conds)
+        """Conditions that also match a homophone written in hanzi (沙比, 煞笔 for 傻逼)."""
+        self.homophone_patterns = [any(c in homophone_conds for c in v) for v in self.conds]
         self.automaton = (
             ahocorasick_rs.AhoCorasick(self.patterns, matchkind=ahocorasick_rs.MatchKind.Standard)
             if self.patterns
@@ -129,7 +139,10 @@ class PinyinIndex:
         The cheap part runs first: only a text with a run of two Latin letters
         is rendered (one ``str.translate``), and the exact letter-by-letter
         mapping back to ``text`` is built only when the automaton finds something."""
-        if self.automaton is None or _LATIN_RUN.search(text) is None:
+        if self.automaton is None:
+            return {}
+        typed = _LATIN_RUN.search(text) is not None
+        if not typed and not self.homophone_conds:
             return {}
         rendered = text.translate(_render_table())
         if not rendered:
@@ -138,19 +151,21 @@ class PinyinIndex:
         if not matches:
             return {}
         mask = text.translate(_mask_table())  # S = a syllable starts, - = it goes on, L = typed letter
-        matches = [m for m in matches if "L" in mask[m[1] : m[2]]]
+        homophone = self.homophone_patterns
+        matches = [m for m in matches if homophone[m[0]] or "L" in mask[m[1] : m[2]]]
         if not matches:
             return {}
         rendered, origin, latin, starts = self.render(text)
         found: dict[int, Span] = {}
         n = len(rendered)
         for pid, s, e in matches:
-            if not any(latin[s:e]):
-                continue  # all hanzi: a homophone, not a spelling
             if not starts[s] or (e < n and not starts[e]):
                 continue
+            spelled = any(latin[s:e])
             span = (origin[s], origin[e - 1] + 1)
             for cid in self.conds[pid]:
+                if not spelled and cid not in self.homophone_conds:
+                    continue  # all hanzi: a homophone, which this word does not accept
                 if cid not in already and cid not in found:
                     found[cid] = span
         return found

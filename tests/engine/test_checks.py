@@ -361,3 +361,27 @@ def test_big_regex_compiles_with_raised_memory_budget():
     words = [f"词{i:05d}" for i in range(5000)]
     engine = engine_for({"regex": "(?:" + "|".join(words) + ")"})
     assert engine.evaluate_text("这里有词04999吗")[0].evidence[0].span == "词04999"
+
+
+def test_a_homophone_lexicon_matches_other_hanzi_of_the_same_sound(tmp_path):
+    (tmp_path / "abuse.txt").write_text("傻逼\n脑残\n", encoding="utf-8")
+    text = (
+        "lexicons:\n  abuse: {file: abuse.txt, homophones: true}\n"
+        "rules:\n  - name: r\n    category: abuse\n    severity: minor\n    message: m\n    lexicon: abuse\n"
+    )
+    engine = Engine(parse_rules(text, str(tmp_path / "rules.yaml"), tmp_path))
+    for sent, span in [("沙比，看不懂别评论", "沙比"), ("煞笔玩意儿", "煞笔"), ("你个恼惨", "恼惨")]:
+        (v,) = engine.evaluate_text(sent)
+        assert v.evidence[0].span == span
+    assert engine.evaluate_text("我们在沙滩比赛") == []
+
+
+def test_without_homophones_only_typed_pinyin_matches(tmp_path):
+    (tmp_path / "abuse.txt").write_text("傻逼\n", encoding="utf-8")
+    text = (
+        "lexicons:\n  abuse: abuse.txt\n"
+        "rules:\n  - name: r\n    category: abuse\n    severity: minor\n    message: m\n    lexicon: abuse\n"
+    )
+    engine = Engine(parse_rules(text, str(tmp_path / "rules.yaml"), tmp_path))
+    assert engine.evaluate_text("沙比") == []
+    assert engine.evaluate_text("sha bi 一个") != []
