@@ -43,27 +43,43 @@ def syllables() -> dict[str, str]:
     return _CHAR_TO_SYLLABLE
 
 
-def to_pinyin(word: str) -> str | None:
-    """The pinyin spelling of a word that has hanzi, or None when it has none
-    (or a hanzi without a known reading, or is too short to be safe)."""
+MAX_SPELLINGS = 8
+"""Spellings per word when some of its hanzi have several readings (银行 yinhang/yinxing)."""
+
+
+def spellings(word: str) -> list[str]:
+    """Every pinyin spelling of a word that has hanzi, most common first (at
+    most MAX_SPELLINGS); none when it has no hanzi, a hanzi without a known
+    reading, or is too short to be safe."""
+    from bot.engine._pinyin import OTHER_READINGS
+
     table = syllables()
-    out = []
+    options: list[list[str]] = []
     hanzi = 0
     for ch in word:
         syl = table.get(ch)
         if syl is not None:
-            out.append(syl)
+            other = OTHER_READINGS.get(ch)
+            options.append([syl, *other.split(",")] if other else [syl])
             hanzi += 1
         elif "a" <= ch <= "z" or "0" <= ch <= "9":
-            out.append(ch)
+            options.append([ch])
         elif ch.isspace():
             continue
         else:
-            return None
-    spelled = "".join(out)
-    if hanzi == 0 or hanzi < MIN_SYLLABLES or len(spelled) < MIN_LETTERS:
-        return None
-    return spelled
+            return []
+    if hanzi < MIN_SYLLABLES:
+        return []
+    out = [""]
+    for choices in options:
+        out = [prefix + c for prefix in out for c in choices][:MAX_SPELLINGS]
+    return [s for s in out if len(s) >= MIN_LETTERS]
+
+
+def to_pinyin(word: str) -> str | None:
+    """The most common pinyin spelling of a word (see :func:`spellings`)."""
+    found = spellings(word)
+    return found[0] if found else None
 
 
 def _is_latin(ch: str) -> bool:
@@ -84,12 +100,10 @@ class PinyinIndex:
             for w in cond.words:
                 if w.isascii():
                     continue
-                spelled = to_pinyin(w)
-                if spelled is None:
-                    continue
-                ids = by_pattern.setdefault(spelled, [])
-                if cond.cond_id not in ids:
-                    ids.append(cond.cond_id)
+                for spelled in spellings(w):
+                    ids = by_pattern.setdefault(spelled, [])
+                    if cond.cond_id not in ids:
+                        ids.append(cond.cond_id)
         self.patterns = list(by_pattern)
         self.conds = [tuple(v) for v in by_pattern.values()]
         self.homophone_conds = frozenset(homophone_conds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.engine.normalize import fingerprint, normalize
-from bot.engine.pinyin import to_pinyin
+from bot.engine.pinyin import spellings, to_pinyin
 
 CASES = [
     # (id, original, normalised)
@@ -109,3 +109,7 @@ def test_fingerprint_ignores_digits_emoji_and_punctuation(a: str, b: str, same: 
 )
 def test_pinyin_spelling_of_words(word: str, spelled: str | None) -> None:
     assert to_pinyin(word) == spelled
+
+
+def test_words_with_several_readings_get_every_spelling():
+    assert {"yinxingka", "yinhangka"} <= set(spellings("银行卡"))

@@ -21,3 +21,4 @@ def test_pinyin_table_is_up_to_date():
     expected = gen_tables.render_pinyin(gen_tables.build_pinyin())
     assert (gen_tables.HERE / "_pinyin.py").read_text(encoding="utf-8") == expected
     assert _pinyin.PINYIN["wei"].count("微") == 1
+    assert "hang" in _pinyin.OTHER_READINGS["行"]
