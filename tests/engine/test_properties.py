@@ -35,6 +35,7 @@ chatty = st.text(
 )
 
 
+@settings(deadline=None)
 @given(st.text(max_size=500))
 def test_normalize_never_crashes_on_random_unicode(text):
     out = normalize(text)
@@ -42,11 +43,13 @@ def test_normalize_never_crashes_on_random_unicode(text):
     assert isinstance(fingerprint(out), str)
 
 
+@settings(deadline=None)
 @given(chatty)
 def test_normalize_never_grows_text_much(text):
     assert len(normalize(text)) <= 4 * len(text) + 4
 
 
+@settings(deadline=None)
 @given(chatty)
 def test_a_hanzi_word_is_found_inside_a_sentence_after_normalisation(word):
     sentence = f"你好{word}再见"
@@ -86,7 +89,7 @@ senders = st.builds(
 )
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(messages, senders)
 def test_every_message_gets_a_verdict(message, sender):
     out = ENGINE.evaluate(message, sender)
@@ -178,7 +181,7 @@ documents = st.recursive(
 )
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_random_rules_documents_load_or_fail_clearly(doc):
     text = yaml.safe_dump(doc, allow_unicode=True)
@@ -226,7 +229,7 @@ def rule_docs():
     return st.lists(rule, min_size=1, max_size=4, unique_by=lambda r: r["name"])
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rule_docs(), chatty)
 def test_valid_random_rules_judge_random_text(rule_list, text):
     try:
