@@ -214,7 +214,7 @@ class Context:
         if self._links is None:
             found = [u for u in (self.message.url,) if u]
             text = self.raw("text")
-            if "." in text or ":" in text or "．" in text or "。" in text or "：" in text:
+            if "." in text or "．" in text or "://" in text or "：//" in text:
                 found += find_links(fold_chars(text))
             self._links = found[:MAX_LINKS]
         return self._links
