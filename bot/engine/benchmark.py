@@ -132,7 +132,7 @@ def cpu_per_item(fn: Callable[[], object], items: int, reps: int = 3) -> float:
     return best / items * 1e6
 
 
-def run(rules_path: Path, words: int, n: int) -> None:
+def run(rules_path: Path, words: int, n: int, members_per_room: int = 500) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         lexicon = Path(tmp) / "big.txt"
         synthetic_lexicon(lexicon, words)
@@ -203,7 +203,7 @@ def run(rules_path: Path, words: int, n: int) -> None:
     t0 = datetime(2026, 11, 21, tzinfo=timezone.utc)
     k = 0
     for room in range(100):
-        for member in range(500):
+        for member in range(members_per_room):
             k += 1
             msg = Message(
                 id=str(k),
@@ -228,8 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=Path, default=here, help="rules file (default: the bundled rules)")
     parser.add_argument("--words", type=int, default=50_000, help="size of the synthetic lexicon")
     parser.add_argument("-n", type=int, default=20_000, help="messages to judge")
+    parser.add_argument(
+        "--members", type=int, default=500, help="members per room for the flood-memory figure"
+    )
     args = parser.parse_args(argv)
-    run(args.rules, args.words, args.n)
+    run(args.rules, args.words, args.n, args.members)
     return 0
 
 
