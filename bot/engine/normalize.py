@@ -104,10 +104,10 @@ _CN_RUN_RE = re.compile(f"[0-9{_CN_DIGIT_CHARS}](?:[ -]?[0-9{_CN_DIGIT_CHARS}]){
 _CN_TRANS = str.maketrans({**_CN_DIGIT_MAP, " ": None, "-": None})
 _CN_SET = frozenset(_CN_DIGIT_CHARS)
 
-_SPLIT_SEP = r"[ .\-_/*·,|]"
+_SPLIT_SEP = r"[ .\-_/*·,|~]"
 _SPLIT_RE = re.compile(
     rf"(?<![0-9a-z])[0-9a-z](?P<sep>{_SPLIT_SEP})[0-9a-z](?:(?P=sep)[0-9a-z]){{1,}}(?![0-9a-z])"
-    r"|(?<![0-9a-z.])[a-z][ .*_-][a-z](?![0-9a-z])"
+    r"|(?<![0-9a-z.])[a-z][ .*_~-][a-z](?![0-9a-z])"
 )
 _SPLIT_STRIP_RE = re.compile(_SPLIT_SEP)
 # single hanzi split by the same punctuation mark: 兼,职,日,结 / 兼、职、日、结
@@ -139,6 +139,8 @@ for _w in (
     "+wx",
 ):
     _ALIASES[_w] = "加微信"
+for _w in ("wei信", "微xin", "薇xin", "威xin", "v❤信"):
+    _ALIASES[_w] = "微信"
 for _w in ("加√", "+√", "加∨", "+∨"):
     _ALIASES[_w] = "加微信"
 for _w in ("扣扣", "抠抠", "蔻蔻"):
@@ -197,7 +199,7 @@ _ALL_ALIASES = {
 }
 _FILLER_ANY = re.compile(f"{_SEP}|{_SYMBOL}")
 _CN_ANY = re.compile(f"[{_CN_DIGIT_CHARS}]")
-_SPLIT_ANY = re.compile(r"[0-9a-z][ .\-_/*·,|][0-9a-z]")
+_SPLIT_ANY = re.compile(r"[0-9a-z][ .\-_/*·,|~][0-9a-z]")
 _PHONE_ANY = re.compile(r"[0-9]{3}[ \-][0-9]")
 
 
