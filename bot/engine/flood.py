@@ -89,7 +89,7 @@ def _check(
         since = at - secs
         count = 1
         for i in range(last, -1, -STRIDE):
-            if history[i] <= since:
+            if history[i] < since:
                 break
             if history[i + 3] == room:
                 count += int(history[i + 2]) & UNIT
@@ -100,7 +100,7 @@ def _check(
         since = at - secs
         count = 1
         for i in range(last, -1, -STRIDE):
-            if history[i] <= since:
+            if history[i] < since:
                 break
             if history[i + 1] == fp and history[i + 3] == room:
                 count += 1
@@ -111,7 +111,7 @@ def _check(
         since = at - secs
         rooms = {room}
         for i in range(last, -1, -STRIDE):
-            if history[i] <= since:
+            if history[i] < since:
                 break
             if history[i + 1] == fp:
                 rooms.add(history[i + 3])
@@ -161,9 +161,9 @@ class FloodTracker:
         cutoff = at - horizon
         if history is None:
             history = array("d")
-        elif history[0] <= cutoff:
+        elif history[0] < cutoff:
             i = STRIDE
-            while i < len(history) and history[i] <= cutoff:
+            while i < len(history) and history[i] < cutoff:
                 i += STRIDE
             del history[:i]
         is_media = message.type in MEDIA_TYPES
@@ -199,7 +199,7 @@ class FloodTracker:
             if not store:
                 break
             key, history = next(iter(store.items()))
-            if history and history[-STRIDE] > cutoff:
+            if history and history[-STRIDE] >= cutoff:
                 break
             del store[key]
 

@@ -240,3 +240,13 @@ def test_emoji_only_lines_and_stickers_are_never_repeats():
     posts = [("a", i * 120, "👏" * (i + 1)) for i in range(4)]
     posts += [("a", 600 + i * 120, "", {"type": MessageType.EMOTICON, "media_key": "clap"}) for i in range(4)]
     assert flagged(chat, posts) == []
+
+
+def test_windows_include_their_boundary():
+    # messages exactly 6 s apart: the 6th comes exactly 30 s after the 1st, which still counts
+    chat = Chat()
+    posts = [("a", s * 6, f"第{chr(0x4E00 + s)}句") for s in range(6)]
+    assert flagged(chat, posts) == [6]
+    chat = Chat()
+    copies = [("a", 0, "报销什么时候到"), ("a", 300, "报销什么时候到？"), ("a", 600, "报销什么时候到？？")]
+    assert flagged(chat, copies) == [3]
