@@ -41,6 +41,8 @@ TARGETS: dict[str, tuple[str, float]] = {
     "replay_sqlite": (">=", 3000),
 }
 
+WARM_UP = 300
+"""Messages (other than the measured ones) an engine judges before it is timed."""
 FULL = {"messages": 100_000, "replay_events": 20_000, "naive_sample": 1000, "reps": 5, "load_reps": 3}
 QUICK = {"messages": 20_000, "replay_events": 20_000, "naive_sample": 200, "reps": 3, "load_reps": 3}
 
@@ -93,12 +95,13 @@ def run(
         workload = make_workload(max(messages, replay_events), lexicon)
         transcript = workload.write_transcript(workdir / "bench.jsonl", limit=replay_events)
         judged = workload.messages(limit=messages)
+        warm_up = make_workload(WARM_UP, lexicon, seed=12).messages()
         texts = [m.text for m, _ in judged]
 
         say("load")
         load_s, rules, engine = measure_load(rules_file, load_reps)
         say("engine")
-        eng = measure_engine(engine, judged, reps)
+        eng = measure_engine(rules, judged, reps, warm_up=warm_up)
         say("floor")
         floor = measure_floor(lexicon, texts, reps)
         say("naive")
@@ -143,6 +146,21 @@ def run(
     result["targets"] = check_targets(result)
     result["workload"]["seconds"] = round(time.perf_counter() - started, 1)
     return result
+
+
+def profile(rules_path: Path, words: int, messages: int) -> str:
+    """The engine pass of the benchmark under cProfile, on the same workload."""
+    from bot.bench_measure import profile_engine
+    from bot.bench_workload import bench_rules, lexicon_words, make_workload
+    from bot.engine import Engine, load_rules
+
+    with tempfile.TemporaryDirectory(prefix="qunguard-bench-") as tmp:
+        lexicon = lexicon_words(words)
+        engine = Engine(load_rules(bench_rules(rules_path, lexicon, Path(tmp))))
+    judged = make_workload(messages, lexicon).messages()
+    for m, s in make_workload(WARM_UP, lexicon, seed=12).messages():
+        engine.evaluate(m, s, track=False)
+    return profile_engine(engine, judged)
 
 
 def _cpus() -> int:
@@ -232,6 +250,11 @@ def main(argv: list[str] | None = None) -> int:
         "--naive-sample", type=int, help="messages for the naive loop (default 1,000; quick 200)"
     )
     parser.add_argument("--reps", type=int, help="repetitions (default 5; quick 3)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of the figures: profile one engine pass (cProfile, CPU time) and print where the time goes",
+    )
     parser.add_argument("--child-rss", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -249,6 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     def progress(what: str) -> None:
         if sys.stderr.isatty():
             print(f"bench: {what}…", file=sys.stderr, flush=True)
+
+    if args.profile:
+        print(profile(args.rules or bundled_rules(), args.words, sizes["messages"]))
+        return 0
 
     result = run(
         rules_path=args.rules or bundled_rules(),
