@@ -25,6 +25,8 @@ MAX_ENTRIES = 512
 """Per member, across rooms: enough for any threshold an admin would set."""
 EVICT_PER_MESSAGE = 8
 """Idle members forgotten per observed message (amortised clean-up)."""
+EVICT_EVERY = 32
+"""Clean up every this many messages (up to EVICT_PER_MESSAGE x EVICT_EVERY members)."""
 
 _CARD_TYPES = frozenset({MessageType.URL, MessageType.MINI_PROGRAM, MessageType.CONTACT_CARD})
 
@@ -132,6 +134,8 @@ class FloodTracker:
     def __init__(self) -> None:
         self._members: OrderedDict[str, array[float]] = OrderedDict()
         self._rooms: dict[str, int] = {}
+        self._seen = 0
+        self._stale: list[str] = []
 
     def __len__(self) -> int:
         return len(self._members)
@@ -190,18 +194,23 @@ class FloodTracker:
                 del history[: len(history) - MAX_ENTRIES * STRIDE]
             members[sender] = history
             members.move_to_end(sender)
-            self._evict(cutoff)
+            self._seen += 1
+            if self._seen % EVICT_EVERY == 0:
+                self._evict(cutoff)
         return results
 
     def _evict(self, cutoff: float) -> None:
+        """Forget members idle since ``cutoff``, oldest first, a bounded number at a time."""
         store = self._members
-        for _ in range(EVICT_PER_MESSAGE):
-            if not store:
-                break
-            key, history = next(iter(store.items()))
+        for key, history in store.items():
             if history and history[-STRIDE] >= cutoff:
                 break
+            self._stale.append(key)
+            if len(self._stale) >= EVICT_PER_MESSAGE * EVICT_EVERY:
+                break
+        for key in self._stale:
             del store[key]
+        self._stale.clear()
 
     def clear(self) -> None:
         self._members.clear()
