@@ -63,6 +63,13 @@ def register(sub: Any) -> None:
     t.add_argument("--new-member", action="store_true", help="the sender joined an hour ago")
     t.add_argument("--admin", action="store_true", help="the sender is a room admin")
     t.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    t.add_argument(
+        "--explain",
+        metavar="RULE",
+        action="append",
+        default=[],
+        help="show why RULE fires or not: each of its conditions marked ✓ or ✗ (repeatable)",
+    )
     t.set_defaults(handler=run_try)
 
 
@@ -168,6 +175,9 @@ def run_try(args: argparse.Namespace) -> int:
         return 0
     print(f"原文 text:        {shown}")
     print(f"规范化 normalised: {normalize(shown)}")
+    for name in args.explain:
+        for line in engine.explain(name, message, sender):
+            print(line)
     if not violations:
         print("没有规则触发 / no rule fires")
         return 0

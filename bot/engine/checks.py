@@ -2,9 +2,12 @@
 
 A condition's :meth:`~Condition.test` returns ``None`` when it does not hold,
 or a tuple of :class:`~bot.verdicts.Evidence` (possibly empty, for ``not``)
-when it does. Word conditions never scan text themselves: the engine scans
-each field once with one combined Aho-Corasick automaton and the context
-hands out the hits.
+when it does; :meth:`~Condition.holds` answers the same question without
+building evidence. Word conditions never scan text themselves: the engine
+scans each field once with one combined Aho-Corasick automaton, and runs all
+the patterns of a field at once as one RE2 set; the context hands out the
+results. :func:`explain` draws a condition tree with what held, for
+``qunguard try --explain``.
 """
 
 from __future__ import annotations
@@ -579,6 +582,46 @@ def search_span(compiled: Any, data: bytes, text: str) -> str | None:
             return None if start < 0 else data[start:end].decode("utf-8", "replace")
     m = compiled.search(text)
     return None if m is None else m.group(0)
+
+
+def describe(cond: Condition) -> str:
+    """A condition as an admin wrote it, in one short line."""
+    if isinstance(cond, Words):
+        shown = ", ".join(cond.words[:5]) + (", …" if len(cond.words) > 5 else "")
+        where = "" if cond.field == "text" else f" in {cond.field}"
+        return f"{cond.source}{where}: [{shown}]"
+    if isinstance(cond, Regex):
+        where = "" if cond.field == "text" else f" in {cond.field}"
+        return f"{'raw_regex' if cond.raw else 'regex'}{where}: {cond.pattern}"
+    if isinstance(cond, TypeIs):
+        return "type: " + ", ".join(sorted(t.value for t in cond.types))
+    if isinstance(cond, Domain):
+        if cond.any_qr:
+            return "qr: any"
+        parts = [f"deny: [{', '.join(cond.deny)}]"] if cond.deny else []
+        parts += [f"allow: [{', '.join(cond.allow)}]"] if cond.allow else []
+        return f"{'qr' if cond.qr_only else 'domain'}: {{{', '.join(parts)}}}"
+    if isinstance(cond, Count):
+        return f"count: {cond.metric} {cond.op} {cond.n}"
+    if isinstance(cond, SenderIs):
+        keys = {k: getattr(cond, k) for k in ("new", "joined_within", "admin", "exempt")}
+        return "sender: " + ", ".join(f"{k}={v}" for k, v in keys.items() if v is not None)
+    if isinstance(cond, AllOf):
+        return "all:"
+    if isinstance(cond, AnyOf):
+        return "any:"
+    if isinstance(cond, Not):
+        return "not:"
+    return type(cond).__name__
+
+
+def explain(cond: Condition, ctx: Context, depth: int = 0) -> list[str]:
+    """The condition tree, one line per condition, each marked ✓ (holds) or ✗."""
+    mark = "✓" if cond.holds(ctx) else "✗"
+    lines = [f"{'  ' * depth}{mark} {describe(cond)}"]
+    for child in cond.children():
+        lines += explain(child, ctx, depth + 1)
+    return lines
 
 
 def walk(cond: Condition):

@@ -395,6 +395,34 @@ class Engine:
         )
 
     # -- conveniences -----------------------------------------------------------
+    def explain(self, rule_name: str, message: Message, sender: Sender | None = None) -> list[str]:
+        """Why ``rule_name`` does or does not fire on ``message``: the room's view
+        of the rule, then its condition tree with ✓/✗ on each condition."""
+        rule = self.rules.rule(rule_name)
+        if rule is None:
+            raise RulesError(f"no rule named {rule_name!r}", self.rules.path, None, "")
+        sender = sender or Sender(message.sender_id)
+        view = self.room_view(message.room_id, message.room_topic)
+        ctx = C.Context(
+            message, sender, self.rules.settings, self.index.scan, regexes=self.regexes, memo=self._memo
+        )
+        comp = self._compiled[self.rules.rules.index(rule)]
+        lines = [f"rule {rule.name} (line {rule.line}):"]
+        if not view.active.get(rule.name, rule.enabled):
+            lines.append("  ✗ switched off in this room (rooms: disable, or enabled: false)")
+        if rule.types is not None and message.type not in rule.types:
+            types = ", ".join(sorted(t.value for t in rule.types))
+            lines.append(f"  ✗ looks only at {types}, not {message.type.value}")
+        if sender.is_admin and not comp.binds_admins:
+            lines.append("  ✗ admins are exempt from this rule")
+        if rule.flood is not None:
+            lines.append("  (a flood rule: it depends on the member's earlier messages; try replay)")
+        if rule.when is not None:
+            lines += ["  " + line for line in C.explain(rule.when, ctx)]
+        for extra in view.add_words.get(rule.name, ()):
+            lines += ["  room's add_words:"] + ["    " + line for line in C.explain(extra, ctx)]
+        return lines
+
     def evaluate_text(
         self,
         text: str = "",

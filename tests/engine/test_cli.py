@@ -130,3 +130,25 @@ def test_try_with_a_catastrophic_pattern_returns_at_once(tmp_path, capsys):
 def test_try_rejects_an_unknown_type(capsys):
     assert main(["try", "--rules", str(FIXTURES / "rules.yaml"), "--type", "picture", "x"]) == 2
     assert "unknown --type 'picture'" in capsys.readouterr().err
+
+
+def test_try_explain_marks_each_condition(capsys):
+    rules = str(FIXTURES / "rules.yaml")
+    assert main(["try", "--rules", rules, "--explain", "job-post", "这个群能发招聘吗"]) == 0
+    out = capsys.readouterr().out
+    assert "rule job-post (line " in out
+    assert "✗ all:" in out
+    assert "✓ keywords: [招聘, 内推]" in out
+    assert "✗ not:" in out
+    assert "✓ keywords: [能发招聘吗]" in out
+
+
+def test_try_explain_says_when_a_room_switches_a_rule_off(capsys):
+    rules = str(FIXTURES / "rules.yaml")
+    assert main(["try", "--rules", rules, "--topic", "内推群", "--explain", "job-post", "招聘工程师"]) == 0
+    assert "switched off in this room" in capsys.readouterr().out
+
+
+def test_try_explain_an_unknown_rule_is_a_clear_error(capsys):
+    assert main(["try", "--rules", str(FIXTURES / "rules.yaml"), "--explain", "nope", "x"]) == 1
+    assert "no rule named 'nope'" in capsys.readouterr().err
