@@ -95,6 +95,15 @@ def pasted_essay() -> list[Message]:
     return [msg(i, 15 * i, "wxid_reader", t) for i, t in enumerate(parts)]
 
 
+def six_lines_in_exactly_thirty_seconds() -> list[Message]:
+    words = ["在吗", "问个事", "选厂缺人", "有推荐吗", "急", "谢谢"]
+    return [msg(i, 6 * i, "wxid_even", w) for i, w in enumerate(words)]  # at 0, 6, ..., 30 s
+
+
+def third_copy_exactly_ten_minutes_after_the_first() -> list[Message]:
+    return [msg(i, 300 * i, "wxid_again", "报销什么时候能批") for i in range(3)]  # at 0, 5, 10 min
+
+
 def clapping_now_and_then() -> list[Message]:
     claps = ["👏", "👏👏", "👏", "👍"]
     return [msg(i, 150 * i, "wxid_fan", c) for i, c in enumerate(claps)]
@@ -117,6 +126,14 @@ def ad_into_three_rooms() -> list[Message]:
         pytest.param(pasted_essay, set(), id="an-essay-in-three-parts-is-no-flood"),
         pytest.param(ad_into_three_rooms, {"wxid_spam"}, id="same-text-into-three-rooms"),
         pytest.param(clapping_now_and_then, set(), id="emoji-only-lines-are-never-copies"),
+        pytest.param(
+            six_lines_in_exactly_thirty_seconds, {"wxid_even"}, id="burst-window-includes-its-boundary"
+        ),
+        pytest.param(
+            third_copy_exactly_ten_minutes_after_the_first,
+            {"wxid_again"},
+            id="repeat-window-includes-its-boundary",
+        ),
     ],
 )
 def test_flood_scenes(rules, scene, expected):
