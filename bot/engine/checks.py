@@ -343,9 +343,13 @@ def _host_path(link: str) -> tuple[str, str, str]:
 def domain_matches(entry: str, link: str) -> bool:
     """``entry`` is ``scheme://`` (weixin://), ``host`` (matches it and its
     subdomains), ``host/path-prefix`` or ``*``."""
+    return _entry_matches(entry, _host_path(link))
+
+
+def _entry_matches(entry: str, parsed: tuple[str, str, str]) -> bool:
     if entry == "*":
         return True
-    scheme, host, rest = _host_path(link)
+    scheme, host, rest = parsed
     if entry.endswith("://"):
         return scheme == entry[:-3]
     e_host, _, e_rest = entry.partition("/")
@@ -354,18 +358,44 @@ def domain_matches(entry: str, link: str) -> bool:
     return not e_rest or rest.startswith(e_rest)
 
 
+def _split_entries(entries: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Plain hosts (``t.cn``: it and its subdomains) apart from ``*``,
+    ``scheme://`` and ``host/path-prefix`` entries."""
+    hosts = frozenset(e for e in entries if e != "*" and "/" not in e)
+    return hosts, tuple(e for e in entries if e not in hosts)
+
+
+def _listed(entries: tuple[frozenset[str], tuple[str, ...]], parsed: tuple[str, str, str]) -> bool:
+    hosts, others = entries
+    if hosts:
+        h = parsed[1]
+        while True:  # host == e or host.endswith("." + e), for every plain entry e at once
+            if h in hosts:
+                return True
+            dot = h.find(".")
+            if dot < 0:
+                break
+            h = h[dot + 1 :]
+    return any(_entry_matches(e, parsed) for e in others)
+
+
 @dataclass(frozen=True, eq=False)
 class Domain(Condition):
     """``domain:`` (links in the text, link cards, QR payloads) or ``qr:`` (QR payloads only).
 
     A link is bad when it is on ``deny`` (or there is no ``deny`` list) and not
-    on ``allow``. ``qr: any`` is ``Domain(any_qr=True)``."""
+    on ``allow``. ``qr: any`` is ``Domain(any_qr=True)``. Each link is parsed
+    once, and plain host entries are looked up by the link host's suffixes."""
 
     deny: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
     qr_only: bool = False
     any_qr: bool = False
     line: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_deny", _split_entries(self.deny))
+        object.__setattr__(self, "_allow", _split_entries(self.allow))
 
     def test(self, ctx: Context) -> tuple[Evidence, ...] | None:
         check = "qr" if self.qr_only else "domain"
@@ -374,11 +404,12 @@ class Domain(Condition):
             return (Evidence("qr", payloads[0][:200], "图片含二维码"),) if payloads else None
         links = payloads if self.qr_only else [*ctx.links(), *payloads]
         for link in links:
-            if self.deny and not any(domain_matches(e, link) for e in self.deny):
+            parsed = _host_path(link)
+            if self.deny and not _listed(self._deny, parsed):  # type: ignore[attr-defined]
                 continue
-            if any(domain_matches(e, link) for e in self.allow):
+            if self.allow and _listed(self._allow, parsed):  # type: ignore[attr-defined]
                 continue
-            _s, host, _r = _host_path(link)
+            host = parsed[1]
             return (Evidence(check, link[:200], f"链接域名 {host or link[:40]}"),)
         return None
 
@@ -566,6 +597,16 @@ class Not(Condition):
 
 
 _UNANCHORED = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+RAW_MATCH = _UNANCHORED is not None
+"""Whether RE2 can be called directly on bytes (else the public, slower API)."""
+
+
+def raw_match(compiled: Any, data: bytes) -> bool:
+    """Whether an RE2 pattern matches UTF-8 ``data`` anywhere."""
+    regexp = getattr(compiled, "_regexp", None)
+    if regexp is not None and _UNANCHORED is not None:
+        return regexp.Match(_UNANCHORED, data, 0, len(data))[0][0] >= 0
+    return compiled.search(data) is not None
 
 
 def search_span(compiled: Any, data: bytes, text: str) -> str | None:
@@ -719,6 +760,21 @@ def find_links(text: str) -> list[str]:
         covered = path.end() if path else end
         found.append(text[start:covered])
     return found
+
+
+_EMAIL_RE = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+")
+
+
+def blank_links(text: str) -> str:
+    """``text`` with its links and e-mail addresses blanked out (same length, so
+    positions still hold): the pinyin layer must not read ``zhihu`` in a URL."""
+    if "." not in text and "://" not in text:
+        return text
+    for link in find_links(text):
+        text = text.replace(link, " " * len(link))
+    if "@" in text:
+        text = _EMAIL_RE.sub(lambda m: " " * len(m.group(0)), text)
+    return text
 
 
 def _context(text: str, span: Span, width: int = 12) -> str:

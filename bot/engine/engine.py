@@ -25,6 +25,7 @@ from bot.engine.flood import FloodPlan, FloodTracker, message_fingerprint
 from bot.engine.loader import re2_options
 from bot.engine.model import Example, FloodSpec, Rule, RuleSet
 from bot.engine.pinyin import PinyinIndex
+from bot.engine.prefilter import has_gap, required_literals
 from bot.errors import RulesError
 from bot.events import Message, MessageType, Sender
 from bot.verdicts import Evidence, Severity, Violation
@@ -100,27 +101,74 @@ class WordIndex:
         return hits
 
 
+class _FieldPatterns:
+    """The patterns on one field: those without gaps in one RE2 set (its DFA stays
+    small and warms at once); those with gaps each alone behind a literal
+    prefilter (one Aho-Corasick pass over the same UTF-8 bytes; UTF-8 is
+    self-synchronising, so a byte match is a character match)."""
+
+    __slots__ = ("literals", "owners", "regexps", "set_ids", "set_match", "solo_ids")
+
+    def __init__(self, items: list[C.Regex], raw: bool) -> None:
+        opts = re2_options(case_sensitive=raw)
+        in_set: list[C.Regex] = []
+        solo: list[C.Regex] = []
+        by_literal: dict[bytes, list[int]] = {}
+        for cond in items:
+            pattern = cond.source or cond.pattern
+            literals = required_literals(pattern) if has_gap(pattern) and C.RAW_MATCH else None
+            if not literals:
+                in_set.append(cond)
+                continue
+            for lit in literals:
+                by_literal.setdefault(lit.encode("utf-8"), []).append(len(solo))
+            solo.append(cond)
+        self.set_match: Callable[[bytes], list[int]] | None = None
+        self.set_ids = [c.cond_id for c in in_set]
+        if in_set:
+            rset = re2.Set.SearchSet(opts)
+            for cond in in_set:
+                rset.Add(cond.source or cond.pattern)
+            rset.Compile()  # re2.error: the caller runs each pattern on its own
+            inner = getattr(rset, "_set", None)  # the wrapper's Match only re-checks the type
+            self.set_match = inner.Match if inner is not None and hasattr(inner, "Match") else rset.Match
+        self.solo_ids = [c.cond_id for c in solo]
+        self.regexps = [c.compiled for c in solo]
+        self.owners = [tuple(v) for v in by_literal.values()]
+        self.literals = ahocorasick_rs.BytesAhoCorasick(list(by_literal)) if by_literal else None
+
+    def match(self, data: bytes) -> list[int]:
+        out: list[int] = []
+        if self.set_match is not None:
+            found = self.set_match(data)
+            if found:
+                ids = self.set_ids
+                out = [ids[i] for i in found]
+        if self.literals is not None:
+            owners = self.owners
+            candidates: set[int] = set()
+            for pid, _s, _e in self.literals.find_matches_as_indexes(data, overlapping=True):
+                candidates.update(owners[pid])
+            for k in candidates:
+                if C.raw_match(self.regexps[k], data):
+                    out.append(self.solo_ids[k])
+        return out
+
+
 class RegexIndex:
-    """Every pattern on one field in one RE2 set: one pass tells which
-    patterns can match, and only those run again to find their span."""
+    """Every pattern on one field answered in one pass (see :class:`_FieldPatterns`):
+    which patterns can match, so that only those run again to find their span."""
 
     def __init__(self, conds: Iterable[C.Regex]) -> None:
         groups: dict[tuple[str, bool], list[C.Regex]] = {}
         for cond in conds:
             groups.setdefault((cond.field, cond.raw), []).append(cond)
-        self.sets: dict[tuple[str, bool], tuple[Callable[[bytes], list[int]], list[int]]] = {}
+        self.sets: dict[tuple[str, bool], _FieldPatterns] = {}
         for (name, raw), items in groups.items():
             try:
-                rset = re2.Set.SearchSet(re2_options(case_sensitive=raw))
-                for cond in items:
-                    rset.Add(cond.source or cond.pattern)
-                rset.Compile()
+                self.sets[(name, raw)] = _FieldPatterns(items, raw)
             except re2.error:
                 continue  # too big for one set: each pattern runs on its own
-            # the wrapper's Match only re-checks the type; call the set itself when we can
-            inner = getattr(rset, "_set", None)
-            match = inner.Match if inner is not None and hasattr(inner, "Match") else rset.Match
-            self.sets[(name, raw)] = (match, [c.cond_id for c in items])
 
     @property
     def fields(self) -> list[tuple[str, bool]]:
@@ -128,15 +176,14 @@ class RegexIndex:
 
     def match(self, name: str, raw: bool, data: bytes) -> frozenset[int] | None:
         """Ids of the patterns on this field that match ``data`` (UTF-8), or
-        None when the field's patterns have no set (each must run)."""
+        None when the field's patterns have no index (each must run)."""
         entry = self.sets.get((name, raw))
         if entry is None:
             return None
         if not data:
             return _NONE
-        match, ids = entry
-        found = match(data)
-        return frozenset([ids[i] for i in found]) if found else _NONE
+        found = entry.match(data)
+        return frozenset(found) if found else _NONE
 
 
 @dataclass
@@ -281,7 +328,7 @@ class Engine:
                 continue
             hits = ctx.hits(name)
             if name == "text" and self.pinyin.active:
-                extra = self.pinyin.scan(ctx.norm("text"), hits)
+                extra = self.pinyin.scan(C.blank_links(ctx.norm("text")), hits)
                 if extra:
                     hits.update(extra)
             for cid in hits:

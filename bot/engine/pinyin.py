@@ -16,7 +16,9 @@ rendered, and the price is paid only by the rules that ask for it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 import ahocorasick_rs
@@ -109,6 +111,7 @@ class PinyinIndex:
         self.homophone_conds = frozenset(homophone_conds)
         """Conditions that also match a homophone written in hanzi (沙比, 煞笔 for 傻逼)."""
         self.homophone_patterns = [any(c in homophone_conds for c in v) for v in self.conds]
+        self.maxlen = max(map(len, self.patterns), default=0)
         self.automaton = (
             ahocorasick_rs.AhoCorasick(self.patterns, matchkind=ahocorasick_rs.MatchKind.Standard)
             if self.patterns
@@ -119,40 +122,16 @@ class PinyinIndex:
     def active(self) -> bool:
         return self.automaton is not None
 
-    def render(self, text: str) -> tuple[str, list[int], list[bool], list[bool]]:
-        """-> (pinyin, origin index in ``text`` of each pinyin letter, whether
-        that letter was typed in Latin, whether a syllable or word starts there)."""
-        table = syllables()
-        out: list[str] = []
-        origin: list[int] = []
-        latin: list[bool] = []
-        starts: list[bool] = []
-        prev_latin = False
-        for i, ch in enumerate(text):
-            syl = table.get(ch)
-            if syl is not None:
-                out.append(syl)
-                origin.extend([i] * len(syl))
-                latin.extend([False] * len(syl))
-                starts.append(True)
-                starts.extend([False] * (len(syl) - 1))
-                prev_latin = False
-            elif _is_latin(ch) or "0" <= ch <= "9":
-                out.append(ch)
-                origin.append(i)
-                latin.append(True)
-                starts.append(not prev_latin)
-                prev_latin = True
-            else:
-                prev_latin = False
-        return "".join(out), origin, latin, starts
-
     def scan(self, text: str, already: dict[int, Span]) -> dict[int, Span]:
         """Pinyin hits in normalised ``text`` of conditions not already hit.
 
-        The cheap part runs first: only a text with a run of two Latin letters
-        is rendered (one ``str.translate``), and the exact letter-by-letter
-        mapping back to ``text`` is built only when the automaton finds something."""
+        Only a text with a run of two Latin letters is looked at (unless some
+        lexicon accepts homophones). A spelled hit must contain a typed letter
+        and is at most ``maxlen`` letters long, so the automaton runs only on
+        windows of the rendered text around the typed letters. Positions map
+        back to ``text`` through the rendered length of each character (one more
+        ``translate``, summed), and whether a syllable or word starts at a letter
+        is read off the mask."""
         if self.automaton is None:
             return {}
         typed = _LATIN_RUN.search(text) is not None
@@ -161,28 +140,79 @@ class PinyinIndex:
         rendered = text.translate(_render_table())
         if not rendered:
             return {}
-        matches = self.automaton.find_matches_as_indexes(rendered, overlapping=True)
-        if not matches:
-            return {}
         mask = text.translate(_mask_table())  # S = a syllable starts, - = it goes on, L = typed letter
-        homophone = self.homophone_patterns
-        matches = [m for m in matches if homophone[m[0]] or "L" in mask[m[1] : m[2]]]
+        find = self.automaton.find_matches_as_indexes
+        if self.homophone_conds:
+            homophone = self.homophone_patterns
+            matches = [
+                m for m in find(rendered, overlapping=True) if homophone[m[0]] or "L" in mask[m[1] : m[2]]
+            ]
+        else:
+            matches = []
+            for s, e in _windows(mask, len(rendered), self.maxlen):
+                for pid, a, b in find(rendered[s:e], overlapping=True):
+                    if "L" in mask[a + s : b + s]:
+                        matches.append((pid, a + s, b + s))
         if not matches:
             return {}
-        rendered, origin, latin, starts = self.render(text)
+        ends = list(accumulate(text.translate(_length_table()).encode("latin-1")))
+
+        def starts(r: int) -> bool:
+            kind = mask[r]
+            if kind != "L":
+                return kind == "S"
+            i = bisect_right(ends, r)
+            if i == 0:
+                return True
+            prev = text[i - 1]
+            return not ("a" <= prev <= "z" or "0" <= prev <= "9")
+
         found: dict[int, Span] = {}
         n = len(rendered)
         for pid, s, e in matches:
-            if not starts[s] or (e < n and not starts[e]):
+            if not starts(s) or (e < n and not starts(e)):
                 continue
-            spelled = any(latin[s:e])
-            span = (origin[s], origin[e - 1] + 1)
+            spelled = "L" in mask[s:e]
+            span = (bisect_right(ends, s), bisect_right(ends, e - 1) + 1)
             for cid in self.conds[pid]:
                 if not spelled and cid not in self.homophone_conds:
                     continue  # all hanzi: a homophone, which this word does not accept
                 if cid not in already and cid not in found:
                     found[cid] = span
         return found
+
+
+_L_RUN = re.compile("L+")
+_LENGTH: dict[int, str] | None = None
+
+
+def _length_table() -> dict[int, str]:
+    """code point -> chr(length of its rendering); dropped characters -> chr(0)."""
+    global _LENGTH
+    if _LENGTH is None:
+        render = _render_table()
+
+        class _Len(dict):  # type: ignore[type-arg]
+            def __missing__(self, cp: int) -> str:
+                spelled = render[cp]
+                value = chr(len(spelled)) if spelled else "\x00"
+                self[cp] = value
+                return value
+
+        _LENGTH = _Len()
+    return _LENGTH
+
+
+def _windows(mask: str, n: int, maxlen: int) -> list[list[int]]:
+    """Merged ranges of the rendered text within ``maxlen - 1`` letters of a typed letter."""
+    out: list[list[int]] = []
+    for m in _L_RUN.finditer(mask):
+        s, e = max(0, m.start() - maxlen + 1), min(n, m.end() + maxlen - 1)
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return out
 
 
 _LATIN_RUN = re.compile("[a-z]{2}")

@@ -385,3 +385,45 @@ def test_without_homophones_only_typed_pinyin_matches(tmp_path):
     engine = Engine(parse_rules(text, str(tmp_path / "rules.yaml"), tmp_path))
     assert engine.evaluate_text("沙比") == []
     assert engine.evaluate_text("sha bi 一个") != []
+
+
+def test_pinyin_is_not_read_inside_links_or_email_addresses():
+    engine = engine_for({"keywords": ["知乎", "金山"]})
+    assert engine.evaluate_text("看这篇 https://zhuanlan.zhihu.com/p/123 讲得好") == []
+    assert engine.evaluate_text("简历发 jinshan_hr@163.com") == []
+    assert engine.evaluate_text("上 zhi hu 搜一下") != []
+
+
+def test_the_regex_index_answers_exactly_as_each_pattern_would():
+    from pathlib import Path
+
+    from bot.engine import checks as C
+    from bot.engine import load_rules
+    from bot.engine.normalize import normalize
+
+    bundled = Path(__file__).resolve().parents[2] / "rules" / "rules.yaml"
+    engine = Engine(load_rules(bundled))
+    conds = [c for r in engine.rules.rules if r.when for c in C.walk(r.when) if isinstance(c, C.Regex)]
+    texts = [
+        "兼职日结，手机就能做，加V详聊",
+        "帮我砍一刀吧，还差一点",
+        "澳门线上真人，首充送38%",
+        "你这个人真是个傻子",
+        "今天金价又涨了",
+        "出售二手浮选机，电话15903718822",
+        "内部资料，请勿外传",
+        "收到",
+        "",
+        "https://www.am-yule88.com/reg?i=77",
+        "一天轻松赚300，宝妈学生都可以",
+        "想赚钱的私我",
+    ]
+    for text in texts:
+        data = normalize(text).encode()
+        for (name, raw), _entry in engine.regexes.sets.items():
+            if name != "text" or raw:
+                continue
+            want = {
+                c.cond_id for c in conds if c.field == "text" and not c.raw and C.raw_match(c.compiled, data)
+            }
+            assert engine.regexes.match("text", False, data) == frozenset(want), text
