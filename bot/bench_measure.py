@@ -295,8 +295,19 @@ def measure_rss(rules_file: Path) -> dict[str, Any]:
 
 
 def _rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (ru_maxrss is KiB on Linux)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """Peak resident set size of this process so far, in MB.
+
+    ``VmHWM`` of /proc/self/status where there is one: ``ru_maxrss`` on Linux
+    also counts the parent's memory copied into the child before it ran exec,
+    so a child of a big benchmark process would report the parent's size."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
     return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
 
 
