@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import ahocorasick_rs
 
+from bot.engine.normalize import COMMON_RANGES
+
 if TYPE_CHECKING:
     from bot.engine.checks import Span, Words
 
@@ -195,11 +197,12 @@ def _length_table() -> dict[int, str]:
         class _Len(dict):  # type: ignore[type-arg]
             def __missing__(self, cp: int) -> str:
                 spelled = render[cp]
-                value = chr(len(spelled)) if spelled else "\x00"
-                self[cp] = value
-                return value
+                return chr(len(spelled)) if spelled else "\x00"
 
-        _LENGTH = _Len()
+        table = _Len()
+        for cp, spelled in render.items():  # the same explicit entries as the render table
+            table[cp] = chr(len(spelled)) if spelled else "\x00"
+        _LENGTH = table
     return _LENGTH
 
 
@@ -230,8 +233,10 @@ def _mask_table() -> dict[int, str | None]:
                 return "L" if render[cp] is not None else None
 
         table = _Mask({ord(ch): "S" + "-" * (len(syl) - 1) for ch, syl in syllables().items()})
-        for cp in range(128):
-            table[cp] = table.__missing__(cp)
+        for lo, hi in COMMON_RANGES:  # explicit entries: a miss costs translate an exception
+            for cp in range(lo, hi + 1):
+                if cp not in table:
+                    table[cp] = table.__missing__(cp)
         _MASK = table
     return _MASK
 
@@ -247,7 +252,9 @@ def _render_table() -> dict[int, str | None]:
                 return ch if ("a" <= ch <= "z" or "0" <= ch <= "9") else None
 
         table = _Table({ord(ch): syl for ch, syl in syllables().items()})
-        for cp in range(128):
-            table[cp] = table.__missing__(cp)
+        for lo, hi in COMMON_RANGES:  # explicit entries: a miss costs translate an exception
+            for cp in range(lo, hi + 1):
+                if cp not in table:
+                    table[cp] = table.__missing__(cp)
         _RENDER = table
     return _RENDER
