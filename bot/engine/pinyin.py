@@ -232,7 +232,8 @@ def _mask_table() -> dict[int, str | None]:
             def __missing__(self, cp: int) -> str | None:
                 return "L" if render[cp] is not None else None
 
-        table = _Mask({ord(ch): "S" + "-" * (len(syl) - 1) for ch, syl in syllables().items()})
+        shapes = {n: "S" + "-" * (n - 1) for n in range(1, 8)}
+        table = _Mask({ord(ch): shapes[len(syl)] for ch, syl in syllables().items()})
         for lo, hi in COMMON_RANGES:  # explicit entries: a miss costs translate an exception
             for cp in range(lo, hi + 1):
                 if cp not in table:
