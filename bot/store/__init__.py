@@ -39,7 +39,7 @@ from pathlib import Path
 
 from bot.errors import StoreUnavailable
 from bot.store.db import DEFAULT_URL, make_engine, normalize_url
-from bot.store.journal import Journal, journal_path
+from bot.store.journal import Journal, journal_path, journal_prefix
 from bot.store.store import DOWN_ERRORS, Store
 from bot.store.views import (
     ActionView,
@@ -106,7 +106,11 @@ def open_store(
 
     url = normalize_url(url or DEFAULT_URL)
     engine = make_engine(url)
-    journal = Journal(journal_path(journal_dir, url, bot_id)) if journal_dir is not None else None
+    journal = (
+        Journal(journal_path(journal_dir, url, bot_id), siblings=f"{journal_prefix(url)}*.jsonl")
+        if journal_dir is not None
+        else None
+    )
     store = Store(engine, bot_id=bot_id, journal=journal, tz=tz, retry_interval_s=retry_interval_s)
 
     def opening() -> None:

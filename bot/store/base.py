@@ -415,6 +415,8 @@ class StoreBase:
                 self.flush()
             finally:
                 self._closed = True
+                if self.journal is not None:
+                    self.journal.close()
                 self.engine.dispose()
 
     @property

@@ -35,15 +35,34 @@ class Entry:
     data: dict[str, Any]
 
 
+_instances = 0
+
+
 def journal_path(directory: str | os.PathLike[str], url: str, bot_id: str = "") -> Path:
-    """One journal per database (so entries never reach the wrong one) and bot."""
-    digest = hashlib.sha256(url.encode()).hexdigest()[:12]
-    return Path(directory) / f"journal-{digest}-{bot_id or 'bot'}.jsonl"
+    """This process's journal for one database (entries never reach another one)
+    and bot. Each process (each store) writes its own file, so two bots sharing
+    a data directory never interleave or truncate each other's entries."""
+    global _instances
+    _instances += 1
+    return Path(directory) / f"{journal_prefix(url)}{bot_id or 'bot'}-{os.getpid()}-{_instances}.jsonl"
+
+
+def journal_prefix(url: str) -> str:
+    return f"journal-{hashlib.sha256(url.encode()).hexdigest()[:12]}-"
 
 
 class Journal:
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    """An append-only JSON-lines file. The process that writes it holds an
+    exclusive lock on it until :meth:`close` (or its death), which is how
+    :meth:`claim_orphans` tells a journal left by a dead process from one a
+    live process is still writing."""
+
+    def __init__(self, path: str | os.PathLike[str], *, siblings: str = "") -> None:
         self.path = Path(path)
+        self.siblings = siblings
+        """Glob (in the same directory) of the journals of other processes for
+        the same database, e.g. ``journal-<digest>-*.jsonl``."""
+        self._fh: Any = None
         self._seq = max((e.seq for e in self.entries()), default=0)
         self._torn = self._ends_torn()
 
@@ -60,45 +79,94 @@ class Journal:
         except FileNotFoundError:
             return False
 
+    def _open(self) -> Any:
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)  # only once something must be kept
+            fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held until close()
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.close()
+                raise OSError(f"journal {self.path} is held by another writer") from None
+            self._fh = fh
+        return self._fh
+
     def append(self, op: str, data: dict[str, Any]) -> int:
         self._seq += 1
         line = json.dumps(
             {"seq": self._seq, "op": op, "data": data}, ensure_ascii=False, separators=(",", ":")
         )
-        self.path.parent.mkdir(parents=True, exist_ok=True)  # only once something must be kept
-        with open(self.path, "a", encoding="utf-8") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            f.write(("\n" if self._torn else "") + line + "\n")
-            self._torn = False
-            f.flush()
-            os.fsync(f.fileno())
+        fh = self._open()
+        fh.write(("\n" if self._torn else "") + line + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+        self._torn = False
         return self._seq
 
     def entries(self) -> Iterator[Entry]:
-        if not self.path.exists():
-            return
-        with open(self.path, encoding="utf-8", errors="replace") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    raw = json.loads(line)
-                    yield Entry(int(raw["seq"]), str(raw["op"]), dict(raw["data"]))
-                except (ValueError, KeyError, TypeError):
-                    log.warning("%s:%d: skipping a torn or unreadable journal line", self.path, lineno)
+        yield from read_entries(self.path)
 
     def __bool__(self) -> bool:
         return self.path.exists() and self.path.stat().st_size > 0
 
     def clear(self) -> None:
         """Called once every entry is in the database."""
-        if not self.path.exists():
-            return
-        with open(self.path, "a", encoding="utf-8") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            f.truncate(0)
-            os.fsync(f.fileno())
+        if self._fh is not None:
+            self._fh.truncate(0)
+            os.fsync(self._fh.fileno())
+        elif self.path.exists():
+            self._open().truncate(0)
+            os.fsync(self._fh.fileno())
         self._torn = False
+
+    def close(self) -> None:
+        """Release the file; an empty journal is removed, one with entries stays
+        for the next start to replay."""
+        fh, self._fh = self._fh, None
+        if fh is not None:
+            if not self:
+                self.path.unlink(missing_ok=True)
+            fh.close()
+        elif self.path.exists() and not self:
+            self.path.unlink(missing_ok=True)
+
+    def claim_orphans(self) -> Iterator[Path]:
+        """Journals of the same database left by processes that are gone (their
+        lock is free), oldest first. Each is locked while the caller replays it
+        and removed once the caller moves on to the next."""
+        if not self.siblings:
+            return
+        paths = sorted(self.path.parent.glob(self.siblings), key=lambda p: p.stat().st_mtime)
+        for path in paths:
+            if path == self.path:
+                continue
+            try:
+                fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed below
+            except OSError:
+                continue
+            try:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue  # a live process is writing it
+                yield path
+                path.unlink(missing_ok=True)
+            finally:
+                fh.close()
+
+
+def read_entries(path: Path) -> Iterator[Entry]:
+    if not path.exists():
+        return
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                yield Entry(int(raw["seq"]), str(raw["op"]), dict(raw["data"]))
+            except (ValueError, KeyError, TypeError):
+                log.warning("%s:%d: skipping a torn or unreadable journal line", path, lineno)
 
 
 # --- plain JSON for the objects the journal keeps ---------------------------------

@@ -18,7 +18,7 @@ turns into the real one once the journal is replayed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
@@ -60,11 +60,13 @@ from bot.store.base import (
 )
 from bot.store.cases import CasesMixin
 from bot.store.journal import (
+    Entry,
     action_from_json,
     action_to_json,
     evidence_to_json,
     message_from_json,
     message_to_json,
+    read_entries,
     violation_from_json,
     violation_to_json,
 )
@@ -90,8 +92,7 @@ class Store(CasesMixin, MembersMixin, SanctionsMixin, ReportsMixin, StoreBase):
         (the ladder's history if the database goes away), then replay any journal
         left by an earlier run."""
         with self._lock:
-            if self.journal:
-                self._replay_journal()
+            self._replay_journal()
             since = utcnow() - timedelta(days=offence_days)
             with self.engine.connect() as conn:
                 self._known_rooms.update(conn.execute(select(ROOMS.c.id)).scalars())
@@ -125,11 +126,23 @@ class Store(CasesMixin, MembersMixin, SanctionsMixin, ReportsMixin, StoreBase):
                     )
 
     def _replay_journal(self) -> int:
-        """Write every journal entry to the database, in order; idempotent."""
-        if not self.journal:
+        """Write the journals to the database, in order, then empty them: first
+        any left by processes that died during an outage, then this one's. Every
+        entry is idempotent, so a replay cut short is simply run again."""
+        if self.journal is None:
             return 0
         n = 0
-        for entry in self.journal.entries():
+        for orphan in self.journal.claim_orphans():
+            log.warning("writing the journal %s left by an earlier run", orphan)
+            n += self._replay_entries(read_entries(orphan))
+        if self.journal:
+            n += self._replay_entries(self.journal.entries())
+            self.journal.clear()
+        return n
+
+    def _replay_entries(self, entries: Iterable[Entry]) -> int:
+        n = 0
+        for entry in entries:
             d = entry.data
             if entry.op == "violations":
                 msg = message_from_json(d["message"])
@@ -160,7 +173,6 @@ class Store(CasesMixin, MembersMixin, SanctionsMixin, ReportsMixin, StoreBase):
             else:
                 log.warning("journal entry %d: unknown op %r skipped", entry.seq, entry.op)
             n += 1
-        self.journal.clear()
         return n
 
     def record_violations(self, message: Message, violations: Sequence[Violation]) -> RecordedCase:

@@ -157,9 +157,11 @@ def test_a_torn_last_journal_line_is_skipped(tmp_path):
     journal.append("violations", {"x": 1})
     with journal.path.open("a", encoding="utf-8") as f:
         f.write('{"seq": 2, "op": "actio')
+    journal.close()  # the writer died mid-line
     assert [e.seq for e in journal.entries()] == [1]
     reopened = Journal(journal.path)
     assert reopened.append("actions", {"y": 2}) == 2
+    reopened.close()
     assert [(e.seq, e.op, e.data) for e in reopened.entries()] == [
         (1, "violations", {"x": 1}),
         (2, "actions", {"y": 2}),
@@ -184,3 +186,38 @@ def test_a_database_restart_between_writes_is_no_outage(proxied_pg, tmp_path):
         proxy.up()
         assert handle(store, msg("m2", at=T0 + timedelta(minutes=1))).case_no > 0
         assert store.outage is None and not store.journal
+
+
+def test_two_bots_sharing_a_data_directory_keep_their_own_journals(proxied_pg, pg_url, tmp_path):
+    proxy, url = proxied_pg
+    jdir = tmp_path / "journal"
+    a = open_store(url, journal_dir=jdir, retry_interval_s=0)
+    b = open_store(url, journal_dir=jdir, retry_interval_s=0)
+    proxy.down()
+    handle(a, msg("a1"))
+    handle(b, msg("b1", room="r-other"))
+    assert a.journal.path != b.journal.path
+    proxy.up()
+    handle(a, msg("a2", at=T0 + timedelta(minutes=1)))  # a is back; b's journal is b's, still held
+    assert b.journal and b.outage is not None
+    handle(b, msg("b2", room="r-other", at=T0 + timedelta(minutes=1)))
+    a.close()
+    b.close()
+    with open_store(pg_url, journal_dir=None) as direct:
+        assert sorted(v.message_id for v in direct.violations()) == ["a1", "a2", "b1", "b2"]
+    assert list(jdir.iterdir()) == []
+
+
+def test_a_journal_left_by_a_dead_process_is_written_at_the_next_start(proxied_pg, pg_url, tmp_path):
+    proxy, url = proxied_pg
+    jdir = tmp_path / "journal"
+    proxy.down()
+    dead = open_store(url, journal_dir=jdir, retry_interval_s=3600)
+    handle(dead, msg("m1"))
+    dead.journal._fh.close()  # the process dies: its lock goes, its journal stays
+    dead.journal._fh = None
+    dead.engine.dispose()
+    proxy.up()
+    with open_store(url, journal_dir=jdir) as next_start:
+        assert [v.message_id for v in next_start.violations()] == ["m1"]
+    assert list(jdir.iterdir()) == []
