@@ -213,6 +213,7 @@ def render_table(r: dict[str, Any]) -> str:
         f"{'engine (full)':28}{_n(e['msgs_per_s']):>12}{e['mb_per_s']:>9.2f}{e['p50_us']:>9.1f}{e['p99_us']:>9.1f}"
         + mark("p99_us"),
         f"{'floor (normalise + scan)':28}{_n(f['msgs_per_s']):>12}",
+        f"{'  same, engine normalize()':28}{_n(f['with_engine_normalize_msgs_per_s']):>12}",
         f"{'naive (sample of ' + str(nv['sample']) + ')':28}{_n(nv['msgs_per_s']):>12}",
         "",
         f"{'replay --db sqlite':28}{_n(rp['events_per_s']):>12} events/s "
