@@ -97,10 +97,18 @@ def _squeeze(text: str) -> str:
         start, end = m.span()
         prev = text[start - 1] if start else ""
         nxt = text[end] if end < len(text) else ""
+        run = m.group(0)
+        if (
+            run.isascii()
+            and prev < "\x80"
+            and nxt < "\x80"
+            and prev not in _PUNCT_CHARS
+            and nxt not in _PUNCT_CHARS
+        ):
+            continue  # between ASCII words (no hanzi, no symbol, no sentence mark): nothing to drop
         prev_cjk, next_cjk = _is_cjk(prev), _is_cjk(nxt)
         prev_word = prev_cjk or _is_alnum(prev)
         next_word = next_cjk or _is_alnum(nxt)
-        run = m.group(0)
         if (prev_cjk and next_word) or (prev_word and next_cjk):
             kept = ""  # 兼_职, 兼💰职, 加 v, v 详聊
         else:
@@ -224,6 +232,16 @@ _ALL_ALIASES = {
     "jiawei": "加微信",
 }
 _FILLER_ANY = re.compile(f"{_SEP}|{_SYMBOL}")
+# In ASCII text only a space next to a sentence mark (not "." which is itself a
+# separator) is squeezed, and only the ASCII aliases can occur.
+_ASCII_PUNCT_WS_RE = re.compile(r"\s+(?=[,!?;:])|(?<=[,!?;:])\s+")
+_ASCII_ALIAS_ANY = re.compile(
+    "|".join(
+        re.escape(k)
+        for k in sorted({k for k in _ASCII_ALIASES} | {"jiawei", "jia wei"}, key=len, reverse=True)
+    )
+    + r"|[vq](?=:)|\+v|\+wx|\+vx"
+)
 _CN_ANY = re.compile(f"[{_CN_DIGIT_CHARS}]")
 _SPLIT_ANY = re.compile(r"[0-9a-z][ .\-_/*·,|~][0-9a-z]")
 _PHONE_ANY = re.compile(r"[0-9]{3}[ \-][0-9]")
@@ -262,6 +280,25 @@ def normalize(text: str) -> str:
         return ""
     t = text.translate(_TABLE)
     # each step runs only when a quick character-class search says it can apply
+    return _folded_ascii(t) if t.isascii() else _folded(t)
+
+
+def _folded_ascii(t: str) -> str:
+    """Steps 2-6 for ASCII text: no hanzi and no symbols, so only these can apply
+    (the same result as :func:`_folded`, with less work)."""
+    if _FILLER_ANY.search(t) is not None:
+        t = _ASCII_PUNCT_WS_RE.sub("", _WS_RE.sub(" ", t).strip())
+    if _SPLIT_ANY.search(t) is not None:
+        t = _SPLIT_RE.sub(_join, t)
+    if _PHONE_ANY.search(t) is not None:
+        t = _PHONE_RE.sub(_phone, t)
+    if _ASCII_ALIAS_ANY.search(t) is not None:
+        t = _ALIAS_RE.sub(_alias, t)
+    return t
+
+
+def _folded(t: str) -> str:
+    """Steps 2-6 on the output of the character table."""
     if _FILLER_ANY.search(t) is not None:
         t = _squeeze(_WS_RE.sub(" ", t).strip())
     if _HANZI_SPLIT_ANY.search(t) is not None:

@@ -259,3 +259,17 @@ def test_pathological_long_inputs_are_judged_in_linear_time():
             Message(id="p", room_id="r", sender_id="s", at=T0, text=text), Sender("s"), track=False
         )
         normalize(text)
+
+
+ascii_chatty = st.text(
+    alphabet=st.sampled_from(list("vxwqja iexnhtc.-_/*~|,!?;:+0123456789\n\t")), max_size=80
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(ascii_chatty)
+def test_the_ascii_fast_path_agrees_with_the_general_steps(text):
+    from bot.engine.normalize import _folded, _folded_ascii, fold_chars
+
+    t = fold_chars(text)
+    assert _folded_ascii(t) == _folded(t)
