@@ -133,7 +133,7 @@ class App:
         self.pending_kicks: dict[tuple[str, str], PendingKick] = {}
         """Kicks done, waiting for their room-leave event (``jobs.confirm_kicks``)."""
         self.mute_ends: dict[tuple[str, str], datetime] = {}
-        """When each mute in force ends (``jobs.expire_mutes``); re-read from the store at login."""
+        """When each mute in force ends (``jobs.expire_mutes``); re-read from the store at start."""
         self._members: dict[tuple[str, str], tuple[float, MemberView | None]] = {}
         self.scheduler: Any = None
         """The :class:`bot.scheduler.Scheduler`, once ``Scheduler.start(app)`` attached it."""
