@@ -368,8 +368,8 @@ class StoreBase:
         journal: Journal | None = None,
         tz: str = "Asia/Shanghai",
         retry_interval_s: float = 5.0,
-        flush_interval_s: float = 1.0,
-        flush_max: int = 2000,
+        flush_interval_s: float = 2.0,
+        flush_max: int = 10_000,
     ) -> None:
         self.engine = engine
         self.bot_id = bot_id
