@@ -173,8 +173,12 @@ for _w in (
     "+wx",
 ):
     _ALIASES[_w] = "加微信"
-for _w in ("wei信", "微xin", "薇xin", "威xin", "v❤信"):
+for _w in ("wei信", "微xin", "薇xin", "威xin", "v❤信", "嶶信", "溦信", "威芯", "薇芯", "v芯"):
     _ALIASES[_w] = "微信"
+# "add" + any name of WeChat, whole (so that 加薇 does not eat the 薇 of 加薇信)
+for _w in [k for k, v in _ALIASES.items() if v == "微信"] + ["微信", "wx", "vx"]:
+    for _add in ("加", "+", "嘉"):
+        _ALIASES.setdefault(_add + _w, "加微信")
 for _w in ("加√", "+√", "加∨", "+∨"):
     _ALIASES[_w] = "加微信"
 for _w in ("扣扣", "抠抠", "蔻蔻"):
