@@ -203,7 +203,6 @@ class RoomView:
 class _Compiled:
     index: int
     rule: Rule
-    words: frozenset[int] | None
     binds_admins: bool
 
 
@@ -242,7 +241,7 @@ class Engine:
         for i, rule in enumerate(rules.rules):
             words = rule.when.word_ids() if rule.when is not None else None
             binds = rule.admins == "bound" or (rule.admins == "" and bind_default)
-            self._compiled.append(_Compiled(i, rule, words, binds))
+            self._compiled.append(_Compiled(i, rule, binds))
             if rule.flood is not None:
                 self._flood.append(i)
             elif words is None:
