@@ -73,11 +73,11 @@ def acrostic_of(text: str) -> str:
 
 def raw_field(message: Message, name: str) -> str:
     if name in _PLAIN_FIELDS:
-        return getattr(message, name)
+        return getattr(message, name) or ""
     if name == "text":
         return content_of(message)
     if name == "acrostic":
-        return acrostic_of(message.text)
+        return acrostic_of(message.text or "")
     if name == "file_name":
         return message.file_name.replace("\\", "/").rsplit("/", 1)[-1] if message.file_name else ""
     return getattr(message, name, "") or ""
@@ -134,7 +134,7 @@ class Context:
         if name == "text":
             return bool(m.text or m.title or m.description or m.app or m.card_name)
         if name == "acrostic":
-            return m.text.count("\n") >= 2
+            return bool(m.text) and m.text.count("\n") >= 2
         if name == "links":
             return bool(m.url or m.qr_payloads or self.links())
         return bool(getattr(m, name, ""))

@@ -14,7 +14,7 @@ only a rule that fires builds its evidence.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 import ahocorasick_rs
@@ -315,7 +315,9 @@ class Engine:
             sender = Sender(message.sender_id)
         if sender.is_bot:
             return []
-        view = self.room_view(message.room_id, message.room_topic)
+        if not isinstance(message.type, MessageType):  # a sloppy caller passed "image"
+            message = replace(message, type=MessageType.parse(str(message.type)))
+        view = self.room_view(message.room_id, message.room_topic or "")
         settings = self.rules.settings
         if sender.is_exempt or message.sender_id in settings.exempt or message.sender_id in view.exempt:
             return []

@@ -210,3 +210,17 @@ def test_load_rules_can_refuse_a_file_whose_examples_fail(tmp_path):
     with pytest.raises(RulesError, match="example '刷单': the rule does not fire on it") as info:
         load_rules(path, check_examples=True)
     assert info.value.line == 7
+
+
+def test_a_sloppy_message_still_gets_a_verdict(engine):
+    loose = Message(
+        id="m",
+        room_id="r",
+        sender_id="s",
+        at=AT,
+        type="image",
+        text=None,
+        room_topic=None,  # type: ignore[arg-type]
+        qr_payloads=("https://u.wechat.com/x",),
+    )
+    assert [v.rule for v in engine.evaluate(loose, Sender("s"))] == ["stranger-qr"]
