@@ -10,7 +10,8 @@ measures, as medians of several runs (:mod:`bot.bench_measure`):
   same lexicon over the same messages: no rules, no objects;
 - ``naive``: ``any(w in text for w in words)``, the hobby-bot loop, on a sample;
 - ``replay_sqlite``: ``qunguard replay --db`` of a 20,000-event transcript
-  into a fresh SQLite file, events/s;
+  into a fresh SQLite file, events per CPU second of its loop (and per second
+  of the wall clock);
 - ``load``: loading and compiling the rules with the lexicon;
 - ``rss``: peak memory of a process holding those rules and the flood state of
   every member of every room.
