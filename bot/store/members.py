@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from bot.events import MemberJoined, MemberLeft, Message
 from bot.store.base import (
     _RECENT_CASES,
+    DAILY,
     DAILY_SPEAKERS,
     DOWN_ERRORS,
     MEMBERS,
@@ -33,6 +34,16 @@ from bot.store.base import (
 from bot.store.views import (
     MemberView,
     RoomView,
+)
+
+_UPDATE_SPOKE = (
+    update(MEMBERS)
+    .where(MEMBERS.c.id == bindparam("_id"))
+    .values(
+        display_name=bindparam("_name"),
+        last_spoke_at=bindparam("_last"),
+        message_count=MEMBERS.c.message_count + bindparam("_n"),
+    )
 )
 
 
@@ -103,100 +114,105 @@ class MembersMixin(StoreBase):
             self._pending = 0
 
     def _db_flush(self, conn: Connection) -> None:
-        rooms = {r for r, _ in self._spoke} | {r for r, _ in self._day_msgs}
-        for room in rooms:
-            self._ensure_room(conn, room, "")
-        by_room: dict[str, list[str]] = defaultdict(list)
-        for room, contact in self._spoke:
-            by_room[room].append(contact)
+        """A handful of statements whatever the batch: members looked up by
+        (room, contact) pairs 500 at a time, then inserted or updated in bulk."""
+        self._ensure_rooms(conn, {r for r, _ in self._spoke} | {r for r, _ in self._day_msgs})
+        keys = list(self._spoke)
+        existing: dict[tuple[str, str], Any] = {}
+        # Plain IN lists (room ids, contact ids) and the pairs picked out here:
+        # a tuple IN costs more to build than to run.
+        rooms = sorted({r for r, _ in keys})
+        for chunk in _chunks(sorted({c for _, c in keys}), 500):
+            for r in conn.execute(
+                select(
+                    MEMBERS.c.id,
+                    MEMBERS.c.room_id,
+                    MEMBERS.c.contact_id,
+                    MEMBERS.c.display_name,
+                    MEMBERS.c.last_spoke_at,
+                ).where(MEMBERS.c.room_id.in_(rooms), MEMBERS.c.contact_id.in_(chunk))
+            ):
+                existing[(r.room_id, r.contact_id)] = r
         updates, inserts, names = [], [], []
-        for room, contacts in by_room.items():
-            for chunk in _chunks(contacts, 500):
-                existing = {
-                    r.contact_id: r
-                    for r in conn.execute(
-                        select(
-                            MEMBERS.c.id,
-                            MEMBERS.c.contact_id,
-                            MEMBERS.c.display_name,
-                            MEMBERS.c.last_spoke_at,
-                        ).where(MEMBERS.c.room_id == room, MEMBERS.c.contact_id.in_(chunk))
+        for key in keys:
+            room, contact = key
+            s = self._spoke[key]
+            row = existing.get(key)
+            if row is None:
+                inserts.append(
+                    {
+                        "room_id": room,
+                        "contact_id": contact,
+                        "display_name": s.name,
+                        "last_spoke_at": s.last_at,
+                        "message_count": s.count,
+                    }
+                )
+                if s.name:
+                    names.append(
+                        {"room_id": room, "contact_id": contact, "name": s.name, "seen_at": s.last_at}
                     )
-                }
-                for contact in chunk:
-                    s = self._spoke[(room, contact)]
-                    row = existing.get(contact)
-                    if row is None:
-                        inserts.append(
-                            {
-                                "room_id": room,
-                                "contact_id": contact,
-                                "display_name": s.name,
-                                "last_spoke_at": s.last_at,
-                                "message_count": s.count,
-                            }
-                        )
-                        if s.name:
-                            names.append(
-                                {"room_id": room, "contact_id": contact, "name": s.name, "seen_at": s.last_at}
-                            )
-                        continue
-                    last = (
-                        s.last_at
-                        if row.last_spoke_at is None or s.last_at > row.last_spoke_at
-                        else row.last_spoke_at
-                    )
-                    name = s.name or row.display_name
-                    updates.append({"_id": row.id, "_name": name, "_last": last, "_n": s.count})
-                    if s.name and s.name != row.display_name:
-                        names.append(
-                            {"room_id": room, "contact_id": contact, "name": s.name, "seen_at": s.last_at}
-                        )
+                continue
+            last = (
+                s.last_at if row.last_spoke_at is None or s.last_at > row.last_spoke_at else row.last_spoke_at
+            )
+            updates.append({"_id": row.id, "_name": s.name or row.display_name, "_last": last, "_n": s.count})
+            if s.name and s.name != row.display_name:
+                names.append({"room_id": room, "contact_id": contact, "name": s.name, "seen_at": s.last_at})
         if inserts:
             conn.execute(insert(MEMBERS), inserts)
         if updates:
-            conn.execute(
-                update(MEMBERS)
-                .where(MEMBERS.c.id == bindparam("_id"))
-                .values(
-                    display_name=bindparam("_name"),
-                    last_spoke_at=bindparam("_last"),
-                    message_count=MEMBERS.c.message_count + bindparam("_n"),
-                ),
-                updates,
-            )
+            conn.execute(_UPDATE_SPOKE, updates)
         if names:
             conn.execute(insert(NAMES), names)
-        speakers_new: dict[tuple[str, date], int] = defaultdict(int)
-        per_day: dict[tuple[str, date], list[str]] = defaultdict(list)
-        for room, day, contact in self._day_speakers:
-            per_day[(room, day)].append(contact)
-        for (room, day), contacts in per_day.items():
-            for chunk in _chunks(contacts, 500):
-                seen = set(
-                    conn.execute(
-                        select(DAILY_SPEAKERS.c.contact_id).where(
-                            DAILY_SPEAKERS.c.room_id == room,
-                            DAILY_SPEAKERS.c.day == day,
-                            DAILY_SPEAKERS.c.contact_id.in_(chunk),
-                        )
-                    ).scalars()
+
+        triples = list(self._day_speakers)
+        seen: set[tuple[str, date, str]] = set()
+        days = sorted({d for _, d, _ in triples})
+        rooms = sorted({r for r, _, _ in triples})
+        for chunk in _chunks(sorted({c for _, _, c in triples}), 500):
+            seen.update(
+                (r.room_id, r.day, r.contact_id)
+                for r in conn.execute(
+                    select(DAILY_SPEAKERS.c.room_id, DAILY_SPEAKERS.c.day, DAILY_SPEAKERS.c.contact_id).where(
+                        DAILY_SPEAKERS.c.day.in_(days),
+                        DAILY_SPEAKERS.c.room_id.in_(rooms),
+                        DAILY_SPEAKERS.c.contact_id.in_(chunk),
+                    )
                 )
-                speakers_new[(room, day)] += sum(1 for c in chunk if c not in seen)
+            )
+        speakers_new: dict[tuple[str, date], int] = defaultdict(int)
+        for room, day, contact in triples:
+            if (room, day, contact) not in seen:
+                speakers_new[(room, day)] += 1
+        if triples:
             conn.execute(
                 upsert_adding(conn, DAILY_SPEAKERS),
+                [
+                    {"room_id": r, "day": d, "contact_id": c, "messages": n}
+                    for (r, d, c), n in self._day_speakers.items()
+                ],
+            )
+        if self._day_msgs:
+            conn.execute(
+                upsert_adding(conn, DAILY),
                 [
                     {
                         "room_id": room,
                         "day": day,
-                        "contact_id": c,
-                        "messages": self._day_speakers[(room, day, c)],
+                        "messages": n,
+                        "speakers": speakers_new.get((room, day), 0),
+                        "joins": 0,
+                        "leaves": 0,
+                        "violations": 0,
                     }
-                    for c in contacts
+                    for (room, day), n in self._day_msgs.items()
                 ],
             )
-        for (room, day), n in self._day_msgs.items():
-            self._add_daily(conn, room, day, messages=n, speakers=speakers_new.get((room, day), 0))
+
+    def _ensure_rooms(self, conn: Connection, rooms: set[str]) -> None:
+        for room in sorted(rooms - self._known_rooms):
+            self._ensure_room(conn, room, "")
 
     def member_joined(self, event: MemberJoined) -> None:
         """Record a join (inviter, time, name); journaled while the database is down."""
