@@ -139,6 +139,8 @@ class PinyinIndex:
         typed = _LATIN_RUN.search(text) is not None
         if not typed and not self.homophone_conds:
             return {}
+        if not self.homophone_conds:
+            return self._scan_typed(text, already)
         rendered = text.translate(_render_table())
         if not rendered:
             return {}
@@ -183,8 +185,62 @@ class PinyinIndex:
                     found[cid] = span
         return found
 
+    def _scan_typed(self, text: str, already: dict[int, Span]) -> dict[int, Span]:
+        """:meth:`scan` when no lexicon accepts homophones: a hit must contain a
+        typed letter, so only the stretches of ``text`` within ``maxlen`` rendered
+        letters of one are rendered and scanned (a long message with one Latin
+        word costs a few syllables, not the whole message)."""
+        ends = list(accumulate(text.translate(_length_table()).encode("latin-1")))
+        n = ends[-1] if ends else 0
+        if n == 0:
+            return {}
+        maxlen = self.maxlen
+        ranges: list[list[int]] = []  # character ranges [i, j) to render, merged
+        for m in _TYPED_RUN.finditer(text):
+            p, q = m.span()
+            first, last = ends[p] - 1, ends[q - 1]  # rendered span of the typed run
+            lo, hi = max(0, first - maxlen + 1), min(n, last + maxlen - 1)
+            i, j = bisect_right(ends, lo), bisect_right(ends, hi - 1) + 1
+            if ranges and i <= ranges[-1][1]:
+                ranges[-1][1] = max(ranges[-1][1], j)
+            else:
+                ranges.append([i, j])
+        render, mask_table = _render_table(), _mask_table()
+        find = self.automaton.find_matches_as_indexes
+        matches: list[tuple[int, int, int]] = []
+        for i, j in ranges:
+            piece = text[i:j]
+            off = ends[i - 1] if i else 0
+            mask = piece.translate(mask_table)
+            for pid, a, b in find(piece.translate(render), overlapping=True):
+                if "L" in mask[a:b]:
+                    matches.append((pid, a + off, b + off))
+        if not matches:
+            return {}
+
+        def starts(r: int) -> bool:
+            ci = bisect_right(ends, r)
+            ch = text[ci]
+            if "a" <= ch <= "z" or "0" <= ch <= "9":  # a typed letter: a word starts here?
+                if ci == 0:
+                    return True
+                prev = text[ci - 1]
+                return not ("a" <= prev <= "z" or "0" <= prev <= "9")
+            return r == (ends[ci - 1] if ci else 0)  # a hanzi: its syllable starts here?
+
+        found: dict[int, Span] = {}
+        for pid, s, e in matches:
+            if not starts(s) or (e < n and not starts(e)):
+                continue
+            span = (bisect_right(ends, s), bisect_right(ends, e - 1) + 1)
+            for cid in self.conds[pid]:
+                if cid not in already and cid not in found:
+                    found[cid] = span
+        return found
+
 
 _L_RUN = re.compile("L+")
+_TYPED_RUN = re.compile("[a-z0-9]+")
 _LENGTH: dict[int, str] | None = None
 
 
