@@ -206,6 +206,7 @@ class PinyinIndex:
             else:
                 ranges.append([i, j])
         render, mask_table = _render_table(), _mask_table()
+        assert self.automaton is not None  # scan() checked
         find = self.automaton.find_matches_as_indexes
         matches: list[tuple[int, int, int]] = []
         for i, j in ranges:
