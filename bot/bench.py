@@ -100,9 +100,11 @@ def run(
         texts = [m.text for m, _ in judged]
 
         say("load")
-        load_s, rules, engine = measure_load(rules_file, load_reps)
+        load_s, engines = measure_load(rules_file, max(load_reps, reps))
+        rules, patterns = engines[0].rules, len(engines[0].index)
         say("engine")
-        eng = measure_engine(rules, judged, reps, warm_up=warm_up)
+        eng = measure_engine(engines, judged, warm_up=warm_up)
+        del engines
         say("floor")
         floor = measure_floor(lexicon, texts, reps)
         say("naive")
@@ -134,7 +136,7 @@ def run(
             "planted_share": round(workload.planted_share(limit=messages), 4),
             "lexicon_words": words,
             "rules": len(rules.rules),
-            "patterns": len(engine.index),
+            "patterns": patterns,
             "rooms": ROOMS,
             "members_per_room": MEMBERS_PER_ROOM,
             "replay_events": replay["events"],

@@ -26,7 +26,7 @@ from typing import Any
 
 import ahocorasick_rs
 
-from bot.engine import Engine, RuleSet, load_rules
+from bot.engine import Engine, load_rules
 from bot.engine._chartable import CHARTABLE
 from bot.engine.normalize import normalize
 from bot.events import Message, Sender
@@ -50,19 +50,18 @@ def percentile(sorted_values: Sequence[int], q: float) -> int:
 # -- load --------------------------------------------------------------------
 
 
-def measure_load(rules_file: Path, reps: int) -> tuple[float, RuleSet, Engine]:
-    """Median CPU seconds to load the rules file and compile an engine; the last ones built."""
+def measure_load(rules_file: Path, reps: int) -> tuple[float, list[Engine]]:
+    """Median CPU seconds to load the rules file and compile an engine, and the
+    engines built (untouched: the engine measurement judges with them)."""
     times = []
-    rules = engine = None
+    engines = []
     for _ in range(reps):
-        rules = engine = None
         gc.collect()
         t0 = time.process_time()
-        rules = load_rules(rules_file)
-        engine = Engine(rules)
+        engine = Engine(load_rules(rules_file))
         times.append(time.process_time() - t0)
-    assert rules is not None and engine is not None
-    return median(times), rules, engine
+        engines.append(engine)
+    return median(times), engines
 
 
 # -- engine ------------------------------------------------------------------
@@ -106,12 +105,13 @@ def timer_overhead_ns(clock: Any = time.thread_time_ns, samples: int = 2000) -> 
 
 
 def measure_engine(
-    rules: RuleSet,
+    engines: list[Engine],
     messages: Sequence[tuple[Message, Sender]],
-    reps: int,
     warm_up: Sequence[tuple[Message, Sender]] = (),
 ) -> EngineFigures:
-    """The full engine on every message; each repetition a new engine, flood state empty.
+    """The full engine on every message, one repetition per engine given (each
+    new: flood state empty, no text seen; taken off the list once used, so
+    only one is kept alive).
 
     Each message is timed in CPU time of this thread (less the cost of reading
     the clock), so a busy machine that takes the CPU away mid-message does not
@@ -125,8 +125,8 @@ def measure_engine(
     flagged = 0
     clock = time.thread_time_ns
     overhead = timer_overhead_ns(clock)
-    for _ in range(reps):
-        engine = Engine(rules)
+    while engines:
+        engine = engines.pop(0)
         for m, s in warm_up:
             engine.evaluate(m, s, track=False)
         evaluate = engine.evaluate
