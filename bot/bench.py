@@ -145,6 +145,7 @@ def run(
             "phase_seconds": phases,
         },
         "machine": {"python": platform.python_version(), "cpus": _cpus(), "platform": platform.platform()},
+        "commit": _commit(),
     }
     result["targets"] = check_targets(result)
     result["workload"]["seconds"] = round(time.perf_counter() - started, 1)
@@ -164,6 +165,29 @@ def profile(rules_path: Path, words: int, messages: int) -> str:
     for m, s in make_workload(WARM_UP, lexicon, seed=12).messages():
         engine.evaluate(m, s, track=False)
     return profile_engine(engine, judged)
+
+
+def _commit() -> str:
+    """The checkout's commit (with ``+`` when it has local changes), or "" outside git."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    if head.returncode != 0:
+        return ""
+    return head.stdout.strip() + ("+" if dirty.stdout.strip() else "")
 
 
 def _cpus() -> int:
