@@ -19,7 +19,7 @@ from bot.bench_workload import (
     member_messages,
 )
 from bot.engine import Engine, load_rules
-from bot.events import Message
+from bot.events import Message, Sender
 
 TINY = [
     "--json",
@@ -122,15 +122,30 @@ def test_chat_has_the_length_mix_of_a_group():
     assert any(ch.isascii() and ch.isalpha() for m in messages for ch in m.text)
 
 
-def test_about_one_message_in_twenty_breaks_a_rule(tmp_path: Path):
+def test_about_one_message_in_twenty_is_made_to_break_a_rule():
+    workload = make_workload(4000, lexicon_words(500))
+    assert 0.04 < workload.planted_share() < 0.06
+    labels = {r["expect"] for r in workload.rows if "expect" in r}
+    assert labels >= {"clean", "ad", "banned_topic", "abuse", "flood"}
+
+
+def test_the_engine_catches_every_planted_lexicon_word_and_the_bundled_rules_their_spam(tmp_path: Path):
     lexicon = lexicon_words(2000)
     engine = Engine(load_rules(bench_rules(bench.bundled_rules(), lexicon, tmp_path)))
-    judged = make_workload(3000, lexicon).messages()
-    flagged = sum(bool(engine.evaluate(m, s)) for m, s in judged)
-    assert 0.03 < flagged / len(judged) < 0.10
-    fired = {v.rule for m, s in judged[:1500] for v in engine.evaluate(m, s, track=False)}
-    assert "bench-big-lexicon" in fired
-    assert len(fired) > 3  # the bundled rules catch their own kinds of spam too
+    workload = make_workload(3000, lexicon)
+    judged = [e for e in workload.entries() if isinstance(e.event, Message)]
+    rows = [r for r in workload.rows if r["type"] != "join"]
+    fired: set[str] = set()
+    planted = 0
+    for row, entry in zip(rows, judged, strict=True):
+        rules = {v.rule for v in engine.evaluate(entry.event, Sender(entry.event.sender_id), track=False)}
+        fired |= rules
+        plain = "".join(ch for ch in row.get("text", "") if ch not in " ._💰🔥")  # evasions undone
+        if row["expect"] == "banned_topic" and any(w in plain for w in lexicon):
+            planted += 1
+            assert "bench-big-lexicon" in rules, row["text"]
+    assert planted > 30
+    assert len(fired - {"bench-big-lexicon"}) > 3  # the bundled rules catch their own kinds of spam too
 
 
 def test_the_memory_workload_has_one_message_from_every_member_within_ten_minutes():
