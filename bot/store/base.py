@@ -390,6 +390,8 @@ class StoreBase:
         self._spoke: dict[tuple[str, str], _Spoke] = {}
         self._day_msgs: dict[tuple[str, date], int] = defaultdict(int)
         self._day_speakers: dict[tuple[str, date, str], int] = defaultdict(int)
+        self._names: OrderedDict[tuple[str, str], str] = OrderedDict()
+        """Display names this process last wrote, to add name history only on a change."""
         self._pending = 0
         self._counted: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._first_pending = 0.0
@@ -549,7 +551,7 @@ class StoreBase:
         return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(self.tz).date()
 
     def _add_daily(self, conn: Connection, room_id: str, day: date, **counts: int) -> None:
-        values = {"messages": 0, "speakers": 0, "joins": 0, "leaves": 0, "violations": 0, **counts}
+        values = {"messages": 0, "joins": 0, "leaves": 0, "violations": 0, **counts}
         conn.execute(upsert_adding(conn, DAILY), {"room_id": room_id, "day": day, **values})
 
     def _ensure_room(self, conn: Connection, room_id: str, topic: str) -> None:

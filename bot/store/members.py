@@ -4,13 +4,12 @@ joins and leaves, the member facts the ladder asks for, room switches."""
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import case, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from bot.events import MemberJoined, MemberLeft, Message
@@ -23,8 +22,8 @@ from bot.store.base import (
     NAMES,
     ROOMS,
     StoreBase,
-    _chunks,
     _db,
+    _insert,
     _member_view,
     _room_view,
     _Spoke,
@@ -36,15 +35,33 @@ from bot.store.views import (
     RoomView,
 )
 
-_UPDATE_SPOKE = (
-    update(MEMBERS)
-    .where(MEMBERS.c.id == bindparam("_id"))
-    .values(
-        display_name=bindparam("_name"),
-        last_spoke_at=bindparam("_last"),
-        message_count=MEMBERS.c.message_count + bindparam("_n"),
-    )
-)
+_MEMBER_UPSERTS: dict[str, Any] = {}
+
+
+def _member_upsert(conn: Connection) -> Any:
+    """A member spoke: insert, or add to the count, move last-spoke forward and
+    take a non-empty name. Built once per dialect."""
+    stmt = _MEMBER_UPSERTS.get(conn.dialect.name)
+    if stmt is None:
+        ins = _insert(conn, MEMBERS)
+        new = ins.excluded
+        stmt = _MEMBER_UPSERTS[conn.dialect.name] = ins.on_conflict_do_update(
+            index_elements=["room_id", "contact_id"],
+            set_={
+                "message_count": MEMBERS.c.message_count + new.message_count,
+                "last_spoke_at": case(
+                    (
+                        or_(MEMBERS.c.last_spoke_at.is_(None), new.last_spoke_at > MEMBERS.c.last_spoke_at),
+                        new.last_spoke_at,
+                    ),
+                    else_=MEMBERS.c.last_spoke_at,
+                ),
+                "display_name": case(
+                    (new.display_name != "", new.display_name), else_=MEMBERS.c.display_name
+                ),
+            },
+        )
+    return stmt
 
 
 class MembersMixin(StoreBase):
@@ -114,78 +131,35 @@ class MembersMixin(StoreBase):
             self._pending = 0
 
     def _db_flush(self, conn: Connection) -> None:
-        """A handful of statements whatever the batch: members looked up by
-        (room, contact) pairs 500 at a time, then inserted or updated in bulk."""
+        """Three bulk upserts, no lookups: members (count, last spoke, name),
+        the day's per-member counts, the day's room counts; plus name history
+        for names this process has not written before."""
         self._ensure_rooms(conn, {r for r, _ in self._spoke} | {r for r, _ in self._day_msgs})
-        keys = list(self._spoke)
-        existing: dict[tuple[str, str], Any] = {}
-        # Plain IN lists (room ids, contact ids) and the pairs picked out here:
-        # a tuple IN costs more to build than to run.
-        rooms = sorted({r for r, _ in keys})
-        for chunk in _chunks(sorted({c for _, c in keys}), 500):
-            for r in conn.execute(
-                select(
-                    MEMBERS.c.id,
-                    MEMBERS.c.room_id,
-                    MEMBERS.c.contact_id,
-                    MEMBERS.c.display_name,
-                    MEMBERS.c.last_spoke_at,
-                ).where(MEMBERS.c.room_id.in_(rooms), MEMBERS.c.contact_id.in_(chunk))
-            ):
-                existing[(r.room_id, r.contact_id)] = r
-        updates, inserts, names = [], [], []
-        for key in keys:
-            room, contact = key
-            s = self._spoke[key]
-            row = existing.get(key)
-            if row is None:
-                inserts.append(
+        if self._spoke:
+            conn.execute(
+                _member_upsert(conn),
+                [
                     {
-                        "room_id": room,
-                        "contact_id": contact,
+                        "room_id": r,
+                        "contact_id": c,
                         "display_name": s.name,
                         "last_spoke_at": s.last_at,
                         "message_count": s.count,
                     }
-                )
-                if s.name:
-                    names.append(
-                        {"room_id": room, "contact_id": contact, "name": s.name, "seen_at": s.last_at}
-                    )
-                continue
-            last = (
-                s.last_at if row.last_spoke_at is None or s.last_at > row.last_spoke_at else row.last_spoke_at
+                    for (r, c), s in self._spoke.items()
+                ],
             )
-            updates.append({"_id": row.id, "_name": s.name or row.display_name, "_last": last, "_n": s.count})
-            if s.name and s.name != row.display_name:
-                names.append({"room_id": room, "contact_id": contact, "name": s.name, "seen_at": s.last_at})
-        if inserts:
-            conn.execute(insert(MEMBERS), inserts)
-        if updates:
-            conn.execute(_UPDATE_SPOKE, updates)
+        names = []
+        for key, s in self._spoke.items():
+            if s.name and self._names.get(key) != s.name:
+                names.append({"room_id": key[0], "contact_id": key[1], "name": s.name, "seen_at": s.last_at})
+                self._names[key] = s.name
+                self._names.move_to_end(key)
+        while len(self._names) > 100_000:
+            self._names.popitem(last=False)
         if names:
             conn.execute(insert(NAMES), names)
-
-        triples = list(self._day_speakers)
-        seen: set[tuple[str, date, str]] = set()
-        days = sorted({d for _, d, _ in triples})
-        rooms = sorted({r for r, _, _ in triples})
-        for chunk in _chunks(sorted({c for _, _, c in triples}), 500):
-            seen.update(
-                (r.room_id, r.day, r.contact_id)
-                for r in conn.execute(
-                    select(DAILY_SPEAKERS.c.room_id, DAILY_SPEAKERS.c.day, DAILY_SPEAKERS.c.contact_id).where(
-                        DAILY_SPEAKERS.c.day.in_(days),
-                        DAILY_SPEAKERS.c.room_id.in_(rooms),
-                        DAILY_SPEAKERS.c.contact_id.in_(chunk),
-                    )
-                )
-            )
-        speakers_new: dict[tuple[str, date], int] = defaultdict(int)
-        for room, day, contact in triples:
-            if (room, day, contact) not in seen:
-                speakers_new[(room, day)] += 1
-        if triples:
+        if self._day_speakers:
             conn.execute(
                 upsert_adding(conn, DAILY_SPEAKERS),
                 [
@@ -197,16 +171,8 @@ class MembersMixin(StoreBase):
             conn.execute(
                 upsert_adding(conn, DAILY),
                 [
-                    {
-                        "room_id": room,
-                        "day": day,
-                        "messages": n,
-                        "speakers": speakers_new.get((room, day), 0),
-                        "joins": 0,
-                        "leaves": 0,
-                        "violations": 0,
-                    }
-                    for (room, day), n in self._day_msgs.items()
+                    {"room_id": r, "day": d, "messages": n, "joins": 0, "leaves": 0, "violations": 0}
+                    for (r, d), n in self._day_msgs.items()
                 ],
             )
 
@@ -354,7 +320,11 @@ class MembersMixin(StoreBase):
                 .where(NAMES.c.room_id == room_id, NAMES.c.contact_id == contact_id)
                 .order_by(NAMES.c.seen_at, NAMES.c.id)
             ).all()
-        return _member_view(row, tuple((n, at) for n, at in names))
+        history: list[tuple[str, datetime]] = []
+        for name, at in names:  # a restart may write the same name again: once is enough
+            if not history or history[-1][0] != name:
+                history.append((name, at))
+        return _member_view(row, tuple(history))
 
     @_db
     def members(self, room_id: str, *, present: bool = True) -> list[MemberView]:

@@ -269,12 +269,14 @@ class AuditEntry(Base):
 
 
 class DailyCount(Base):
+    """Per room and day. Active speakers are counted from
+    :class:`DailySpeakerCount` (one row per member who spoke that day)."""
+
     __tablename__ = "daily_counts"
 
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     messages: Mapped[int] = mapped_column(Integer, default=0)
-    speakers: Mapped[int] = mapped_column(Integer, default=0)
     joins: Mapped[int] = mapped_column(Integer, default=0)
     leaves: Mapped[int] = mapped_column(Integer, default=0)
     violations: Mapped[int] = mapped_column(Integer, default=0)

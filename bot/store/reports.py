@@ -46,16 +46,24 @@ class ReportsMixin(StoreBase):
         if until is not None:
             q = q.where(DAILY.c.day <= until)
             qr = qr.where(DAILY_RULES.c.day <= until)
+        qs = (
+            select(DAILY_SPEAKERS.c.day, func.count())
+            .where(DAILY_SPEAKERS.c.room_id == room_id, DAILY_SPEAKERS.c.day >= since)
+            .group_by(DAILY_SPEAKERS.c.day)
+        )
+        if until is not None:
+            qs = qs.where(DAILY_SPEAKERS.c.day <= until)
         with self.engine.connect() as conn:
             by_rule: dict[date, dict[str, int]] = defaultdict(dict)
             for r in conn.execute(qr):
                 by_rule[r.day][r.rule] = r._mapping["count"]  # not Row.count, tuple's method
+            speakers = {day: n for day, n in conn.execute(qs)}
             return [
                 DayCounts(
                     r.room_id,
                     r.day,
                     r.messages,
-                    r.speakers,
+                    speakers.get(r.day, 0),
                     r.joins,
                     r.leaves,
                     r.violations,
@@ -144,6 +152,7 @@ class ReportsMixin(StoreBase):
             ("audit", AUDIT, AUDIT.c.room_id == room_id, AUDIT.c.id),
             ("daily", DAILY, DAILY.c.room_id == room_id, DAILY.c.day),
             ("daily_rule", DAILY_RULES, DAILY_RULES.c.room_id == room_id, DAILY_RULES.c.day),
+            ("daily_speaker", DAILY_SPEAKERS, DAILY_SPEAKERS.c.room_id == room_id, DAILY_SPEAKERS.c.day),
             (
                 "featured",
                 m.FeaturedMessage.__table__,

@@ -126,7 +126,8 @@ def test_db_upgrade_current_and_downgrade(tmp_path, capsys):
     assert run(capsys, "db", "upgrade", "--db", url)[1].startswith("schema upgraded: empty -> ")
     assert "up to date" in run(capsys, "db", "current", "--db", url)[1]
     assert run(capsys, "db", "upgrade", "--db", url)[1].startswith("schema already at")
-    assert run(capsys, "db", "downgrade", "--db", url)[1].endswith("-> empty\n")
+    assert run(capsys, "db", "downgrade", "--db", url)[1] == "schema downgraded: 0002 -> 0001\n"
+    assert run(capsys, "db", "downgrade", "base", "--db", url)[1].endswith("-> empty\n")
     assert "run `qunguard db upgrade`" in run(capsys, "db", "current", "--db", url)[1]
 
 
