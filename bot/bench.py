@@ -74,7 +74,14 @@ def run(
         measure_rss,
         text_bytes,
     )
-    from bot.bench_workload import MEMBERS_PER_ROOM, ROOMS, bench_rules, lexicon_words, make_workload
+    from bot.bench_workload import (
+        BENCH_RULE,
+        MEMBERS_PER_ROOM,
+        ROOMS,
+        bench_rules,
+        lexicon_words,
+        make_workload,
+    )
 
     phases: dict[str, float] = {}
     last = [time.perf_counter(), ""]
@@ -102,6 +109,8 @@ def run(
         say("load")
         load_s, engines = measure_load(rules_file, max(load_reps, reps))
         rules, patterns = engines[0].rules, len(engines[0].index)
+        if not any(r.name == BENCH_RULE for r in rules.rules):
+            raise RuntimeError(f"{rules_file}: the benchmark's lexicon rule did not make it into the rules")
         say("engine")
         eng = measure_engine(engines, judged, warm_up=warm_up)
         del engines

@@ -34,6 +34,7 @@ from bot.events import Message, Sender
 from bot.replay import Entry, read_transcript
 
 __all__ = [
+    "BENCH_RULE",
     "Workload",
     "bench_rules",
     "common_hanzi",
@@ -173,14 +174,59 @@ def lexicon_words(n: int, seed: int = 7) -> list[str]:
     return list(words)
 
 
+BENCH_RULE = "bench-big-lexicon"
+
+
 def bench_rules(rules_path: Path, words: list[str], workdir: Path) -> Path:
     """A rules file in ``workdir``: the rules at ``rules_path`` plus a rule
     ``bench-big-lexicon`` on a lexicon file holding ``words``."""
     lexicon = workdir / "bench_lexicon.txt"
     lexicon.write_text("# synthetic benchmark lexicon\n" + "\n".join(words) + "\n", encoding="utf-8")
     out = workdir / "bench_rules.yaml"
-    rules_with_big_lexicon(rules_path, lexicon, out)
+    rules_with_big_lexicon(rules_path, lexicon, out)  # keeps the file as written (comments, lines)
+    if not _complete(out):
+        _rules_with_lexicon_yaml(rules_path, lexicon, out)  # a layout the text edit does not know
     return out
+
+
+def _complete(path: Path) -> bool:
+    """Whether the edited rules hold the benchmark rule once and every lexicon by an absolute path."""
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    if sum(line.startswith("lexicons:") for line in text.splitlines()) != 1:
+        return False  # the text edit added a second lexicons: key
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError:
+        return False
+    rules = data.get("rules") or []
+    if not any(isinstance(r, dict) and r.get("name") == BENCH_RULE for r in rules):
+        return False
+    for value in (data.get("lexicons") or {}).values():
+        file = value.get("file") if isinstance(value, dict) else value
+        if not isinstance(file, str) or not Path(file).is_absolute():
+            return False
+    return True
+
+
+def _rules_with_lexicon_yaml(rules_path: Path, lexicon: Path, out: Path) -> None:
+    """The same as ``rules_with_big_lexicon``, through the YAML data (comments are lost)."""
+    import yaml
+
+    data = yaml.safe_load(rules_path.read_text(encoding="utf-8")) or {}
+    base = rules_path.resolve().parent
+    lexicons = dict(data.get("lexicons") or {})
+    for name, value in lexicons.items():
+        if isinstance(value, str):
+            lexicons[name] = str(base / value)
+        elif isinstance(value, dict) and isinstance(value.get("file"), str):
+            lexicons[name] = {**value, "file": str(base / value["file"])}
+    lexicons["bench_big"] = str(lexicon)
+    data["lexicons"] = lexicons
+    rule = {"name": BENCH_RULE, "category": "banned_topic", "severity": "minor", "message": "bench"}
+    data["rules"] = [{**rule, "lexicon": "bench_big"}, *(data.get("rules") or [])]
+    out.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 class _Chat:

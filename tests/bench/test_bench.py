@@ -153,3 +153,28 @@ def test_the_memory_workload_has_one_message_from_every_member_within_ten_minute
     assert len({(m.room_id, m.sender_id) for m, _ in messages}) == ROOMS * MEMBERS_PER_ROOM
     assert all(isinstance(m, Message) for m, _ in messages[:10])
     assert (messages[-1][0].at - messages[0][0].at).total_seconds() < 600
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        pytest.param("lexicons: {ad: WORDS}\nrules:\n", id="inline-lexicons"),
+        pytest.param("lexicons:\n  ad: WORDS\nrules:   # our rules\n", id="comment-after-rules"),
+        pytest.param("lexicons:\n  ad: {file: WORDS}\nrules:\n", id="lexicon-with-options"),
+    ],
+)
+def test_the_lexicon_rule_is_added_to_rules_of_any_layout(tmp_path: Path, layout: str):
+    (tmp_path / "words").mkdir()
+    (tmp_path / "words" / "ad.txt").write_text("代开发票\n", encoding="utf-8")
+    rules_file = tmp_path / "my_rules.yaml"
+    rules_file.write_text(
+        "version: 1\n"
+        + layout.replace("WORDS", "words/ad.txt")
+        + "  - name: ad\n    category: ad\n    severity: minor\n    message: 请勿发广告\n    lexicon: ad\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "bench"
+    out.mkdir()
+    engine = Engine(load_rules(bench_rules(rules_file, lexicon_words(50), out)))
+    assert {r.name for r in engine.rules.rules} == {"ad", "bench-big-lexicon"}
+    assert [v.rule for v in engine.evaluate_text("代开发票")] == ["ad"]
