@@ -141,6 +141,8 @@ class App:
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._command_lane: asyncio.Task[Any] | None = None
         self._admins_read: dict[str, float] = {}
+        self._seeded: set[str] = set()
+        """Rooms whose live member list was compared with the store (reconciled) in this process."""
         self._started = False
         self._outage_told = False
         store.on_outage(self._on_outage)
@@ -292,7 +294,10 @@ class App:
         if unknown and self.store.available and not self.rooms.is_bot(msg.sender_id):
             # room-join events miss some ways of joining: an unknown speaker is a new member
             joined = MemberJoined(msg.room_id, msg.sender_id, msg.at, name=msg.sender_name)
-            if not await self.on_join(joined, source="speaker"):
+            # Until the room's member list was read once, speakers are existing members being
+            # discovered, not newcomers to welcome.
+            seeding = msg.room_id not in self._seeded
+            if not await self.on_join(joined, source="speaker", seeding=seeding):
                 return
             facts = self.member(msg.room_id, msg.sender_id)
         sender = Sender(
@@ -605,6 +610,7 @@ class App:
         current = set(live.member_ids)
         for cid in known - current:
             await self.on_leave(MemberLeft(room_id, cid, at))
+        self._seeded.add(room_id)
 
     async def _save_room(self, room_id: str) -> None:
         info = self.rooms.info.get(room_id)

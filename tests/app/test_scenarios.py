@@ -567,3 +567,42 @@ def test_a_one_megabyte_message_with_odd_unicode_is_judged_and_the_bot_goes_on(t
         assert states(bot.store, 1) == {"warn_private": "done"}
 
     play(story, config=configured(), setup=room_with_members, db=tmp_path)
+
+
+def test_speakers_in_a_room_whose_members_could_not_be_read_are_not_welcomed_as_newcomers(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    from bot.config import RoomSelector
+    from bot.errors import ActionFailed as Refused
+
+    async def story(bot: Bot) -> None:
+        joined: list[str] = []
+
+        async def welcome(app, event):
+            joined.append(event.contact_id)
+
+        bot.app.hooks.join.append(welcome)
+        real = bot.wechat.room_info
+
+        async def unreadable(room_id: str):  # type: ignore[no-untyped-def]
+            if room_id == "r-odd@chatroom":
+                raise Refused("room payload unavailable")
+            return await real(room_id)
+
+        bot.wechat.room_info = unreadable  # type: ignore[method-assign]
+        bot.wechat.rooms_["r-odd@chatroom"] = RoomInfo("r-odd@chatroom", "", OWNER, (), (OWNER, LI, BOT))
+        await bot.says(LI, "大家早", room="r-odd@chatroom")
+        await bot.says(OWNER, "早上好", room="r-odd@chatroom")
+        assert joined == [], "long-standing members found by speaking are not newcomers"
+        assert bot.store.member("r-odd@chatroom", LI).present
+        bot.wechat.room_info = real  # type: ignore[method-assign]
+        await jobs.reconcile(bot.app, bot.clock())  # the member list is read at last
+        info = bot.wechat.rooms_["r-odd@chatroom"]
+        bot.wechat.rooms_["r-odd@chatroom"] = replace(info, member_ids=(*info.member_ids, "wxid_newbie"))
+        await bot.says("wxid_newbie", "我是新来的", room="r-odd@chatroom")
+        assert joined == ["wxid_newbie"], "once the room's members are known, a new speaker is a newcomer"
+
+    config = make_config(rooms=(RoomSelector(id=ROOM), RoomSelector(id="r-odd@chatroom")))
+    play(story, config=config, setup=room_with_members, db=tmp_path)
