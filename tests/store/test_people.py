@@ -213,3 +213,24 @@ def test_store_returns_plain_dataclasses(store):
     story = store.case(1) or store.case(store.cases()[0].case_no)
     assert type(story).__module__ == "bot.store.views"
     assert isinstance(store, Store)
+
+
+def test_an_older_message_counted_later_does_not_move_last_spoke_back(store):
+    store.note_message(msg("late", at=T0 + timedelta(hours=1), name="李四"))
+    store.flush()
+    store.note_message(msg("early", at=T0, name=""))
+    member = store.member(ROOM, LI)
+    assert (member.last_spoke_at, member.message_count, member.display_name) == (
+        T0 + timedelta(hours=1),
+        2,
+        "李四",
+    )
+
+
+def test_a_restart_does_not_repeat_an_unchanged_name_in_the_history(migrated_db_url, tmp_path):
+    for run in range(2):
+        with open_store(migrated_db_url, journal_dir=None) as s:
+            s.note_message(msg(f"m{run}", at=T0 + timedelta(hours=run), name="李四"))
+    with open_store(migrated_db_url, journal_dir=None) as s:
+        s.note_message(msg("m9", at=T0 + timedelta(hours=5), name="金矿-李四"))
+        assert [n for n, _ in s.member(ROOM, LI).names] == ["李四", "金矿-李四"]
