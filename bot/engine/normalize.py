@@ -34,6 +34,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import ahocorasick_rs
+
 from bot.engine._chartable import CHARTABLE
 
 COMMON_RANGES = (
@@ -221,7 +223,17 @@ _ALIAS_RE = re.compile(
         + [r"jia wei(?<![a-z]jia wei)(?=:)", r"jiawei(?<![a-z]jiawei)(?=:)"]
     )
 )
-_ALIAS_ANY = re.compile("[" + "".join(sorted({re.escape(k[0]) for k in _ALIASES} | set("vwjq"))) + "]")
+# The alias step runs only when it can change something: every alternative of
+# _ALIAS_RE needs one of its literal keys, a v:/q:/微: label, jia wei:, or a hanzi
+# right before v or q. (Keep these in step with new non-literal alternatives.)
+_ALIAS_KEYS = ahocorasick_rs.AhoCorasick(
+    sorted(
+        set(_ALIASES)
+        | set(_ASCII_ALIASES)
+        | {"v:", "q:", "微:", "薇:", "威:", "徽:", "卫:", "jia wei:", "jiawei:"}
+    )
+)
+_HANZI_VQ = re.compile(f"[{_CJK}][vq]")
 _ALL_ALIASES = {
     **_ALIASES,
     **_ASCII_ALIASES,
@@ -313,7 +325,7 @@ def _folded(t: str) -> str:
         t = _SPLIT_RE.sub(_join, t)
     if _PHONE_ANY.search(t) is not None:
         t = _PHONE_RE.sub(_phone, t)
-    if _ALIAS_ANY.search(t) is not None:
+    if _HANZI_VQ.search(t) is not None or _ALIAS_KEYS.find_matches_as_indexes(t):
         t = _ALIAS_RE.sub(_alias, t)
     return t
 
