@@ -66,12 +66,13 @@ def run(
 ) -> dict[str, Any]:
     """Generate the workload, measure everything, return the JSON object."""
     from bot.bench_measure import (
+        finish_rss,
         measure_engine,
         measure_floor,
         measure_load,
         measure_naive,
         measure_replay,
-        measure_rss,
+        start_rss,
         text_bytes,
     )
     from bot.bench_workload import (
@@ -100,30 +101,38 @@ def run(
         say(f"workload: {words:,} lexicon words, {max(messages, replay_events):,} chat lines")
         lexicon = lexicon_words(words)
         rules_file = bench_rules(rules_path, lexicon, workdir)
-        workload = make_workload(max(messages, replay_events), lexicon)
-        transcript = workload.write_transcript(workdir / "bench.jsonl", limit=replay_events)
-        judged = workload.messages(limit=messages)
-        warm_up = make_workload(WARM_UP, lexicon, seed=12).messages()
-        texts = [m.text for m, _ in judged]
+        memory_probe = start_rss(rules_file)  # its own process, while the workload is generated
+        try:
+            workload = make_workload(max(messages, replay_events), lexicon)
+            transcript = workload.write_transcript(workdir / "bench.jsonl", limit=replay_events)
+            judged = workload.messages(limit=messages)
+            warm_up = make_workload(WARM_UP, lexicon, seed=12).messages()
+            texts = [m.text for m, _ in judged]
 
-        say("load")
-        load_s, engines = measure_load(rules_file, max(load_reps, reps))
-        rules, patterns = engines[0].rules, len(engines[0].index)
-        if not any(r.name == BENCH_RULE for r in rules.rules):
-            raise RuntimeError(f"{rules_file}: the benchmark's lexicon rule did not make it into the rules")
-        say("engine")
-        eng = measure_engine(engines, judged, warm_up=warm_up)
-        del engines
-        say("floor")
-        floor = measure_floor(lexicon, texts, reps)
-        say("naive")
-        step = max(1, len(texts) // max(naive_sample, 1))
-        naive = measure_naive(lexicon, texts[::step][:naive_sample], reps)
-        say("replay --db sqlite")
-        replay = measure_replay(rules_file, transcript, workdir, 1 if quick else 3)
-        say("memory")
-        rss = measure_rss(rules_file)
-        say("")
+            say("load")
+            load_s, engines = measure_load(rules_file, max(load_reps, reps))
+            rules, patterns = engines[0].rules, len(engines[0].index)
+            if not any(r.name == BENCH_RULE for r in rules.rules):
+                raise RuntimeError(
+                    f"{rules_file}: the benchmark's lexicon rule did not make it into the rules"
+                )
+            say("engine")
+            eng = measure_engine(engines, judged, warm_up=warm_up)
+            del engines
+            say("floor")
+            floor = measure_floor(lexicon, texts, reps)
+            say("naive")
+            step = max(1, len(texts) // max(naive_sample, 1))
+            naive = measure_naive(lexicon, texts[::step][:naive_sample], reps)
+            say("replay --db sqlite")
+            replay = measure_replay(rules_file, transcript, workdir, 1 if quick else 3)
+            say("memory")
+            rss = finish_rss(memory_probe)
+            say("")
+        finally:
+            if memory_probe.poll() is None:  # an error on the way: do not leave it running
+                memory_probe.kill()
+                memory_probe.wait()
 
     result: dict[str, Any] = {
         "engine": eng.as_json(),

@@ -318,14 +318,25 @@ def measure_replay(rules_file: Path, transcript: Path, workdir: Path, reps: int)
     }
 
 
-def measure_rss(rules_file: Path) -> dict[str, Any]:
-    """Peak resident memory of a fresh process that loads the rules (with the
-    big lexicon) and then holds flood state for every member of every room."""
+def start_rss(rules_file: Path) -> subprocess.Popen[str]:
+    """Start the memory probe: a fresh process that loads the rules (with the big
+    lexicon) and then holds flood state for every member of every room. It runs
+    while this process does untimed work; :func:`finish_rss` reads its answer."""
     cmd = [sys.executable, "-m", "bot.bench", "--child-rss", str(rules_file)]
-    proc = subprocess.run(cmd, env=child_env(), capture_output=True, text=True)
+    return subprocess.Popen(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_rss(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    """The memory probe's figures: its peak resident memory and what it held."""
+    out, err = proc.communicate()
     if proc.returncode != 0:
-        raise RuntimeError(f"memory probe failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"memory probe failed (exit {proc.returncode}): {err.strip()[-2000:]}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def measure_rss(rules_file: Path) -> dict[str, Any]:
+    """:func:`start_rss` and :func:`finish_rss` in one."""
+    return finish_rss(start_rss(rules_file))
 
 
 def _rss_mb() -> float:
