@@ -264,7 +264,7 @@ def render_table(r: dict[str, Any]) -> str:
         f"{'replay --db sqlite':28}{_n(rp['events_per_s']):>12} events/s "
         f"({rp['events']:,} events; {_n(rp['events_per_s_wall'])}/s on the wall clock)"
         + mark("replay_sqlite"),
-        f"{'load + compile rules':28}{r['load_s']:>12.2f} s (cold process: {r['load_cold_s']:.2f} s)"
+        f"{'load + compile rules':28}{r['load_s']:>12.2f} s (in a fresh process: {r['load_cold_s']:.2f} s)"
         + mark("load_s"),
         f"{'peak memory':28}{r['rss_mb']:>12.0f} MB "
         f"(flood state for {r['memory']['flood_members']:,} members)" + mark("rss_mb"),
