@@ -124,6 +124,14 @@ async def serve(
             _safe_url(config.database),
             rules.path,
         )
+        if not local and not config.bot.admins:
+            log.warning(
+                "bot.admins is empty: %s; rooms are moderated only when bot.rooms selects them or a room's "
+                "owner or admin types #启用",
+                "group invitations are declined"
+                if config.bot.accept_invites_from == "admins"
+                else "invitations are accepted from anyone",
+            )
         runner = asyncio.create_task(app.run(), name="qunguard-app")
         stopper = asyncio.create_task(stop.wait(), name="qunguard-signal")
         await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
