@@ -66,12 +66,12 @@ def run(
 ) -> dict[str, Any]:
     """Generate the workload, measure everything, return the JSON object."""
     from bot.bench_measure import (
+        Baselines,
         finish_rss,
         measure_engine,
-        measure_floor,
         measure_load,
-        measure_naive,
         measure_replay,
+        median,
         start_rss,
         text_bytes,
     )
@@ -116,14 +116,13 @@ def run(
                 raise RuntimeError(
                     f"{rules_file}: the benchmark's lexicon rule did not make it into the rules"
                 )
-            say("engine")
-            eng = measure_engine(engines, judged, warm_up=warm_up)
-            del engines
-            say("floor")
-            floor = measure_floor(lexicon, texts, reps)
-            say("naive")
+            say("engine, floor, naive")
             step = max(1, len(texts) // max(naive_sample, 1))
-            naive = measure_naive(lexicon, texts[::step][:naive_sample], reps)
+            baselines = Baselines(lexicon, texts, texts[::step][:naive_sample])
+            # each engine repetition is followed at once by one of the floor and the naive loop
+            eng = measure_engine(engines, judged, warm_up=warm_up, after_each=baselines.run_once)
+            del engines
+            floor, naive = baselines.floor(), baselines.naive()
             say("replay --db sqlite")
             replay = measure_replay(rules_file, transcript, workdir, 1 if quick else 3)
             say("memory")
@@ -143,9 +142,13 @@ def run(
         "load_cold_s": rss.pop("load_cold_s"),
         "rss_mb": rss.pop("rss_mb"),
         "memory": rss,
-        "ratios": {
-            "engine/floor": round(eng.msgs_per_s / floor["msgs_per_s"], 3),
-            "engine/naive": round(eng.msgs_per_s / naive["msgs_per_s"], 3),
+        "ratios": {  # the median of the ratios of figures taken moments apart, repetition by repetition
+            "engine/floor": round(
+                median([e / f for e, f in zip(eng.runs, baselines.floor_runs, strict=True)]), 3
+            ),
+            "engine/naive": round(
+                median([e / n for e, n in zip(eng.runs, baselines.naive_runs, strict=True)]), 3
+            ),
         },
         "workload": {
             "quick": quick,

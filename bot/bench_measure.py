@@ -19,7 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,7 @@ def measure_engine(
     engines: list[Engine],
     messages: Sequence[tuple[Message, Sender]],
     warm_up: Sequence[tuple[Message, Sender]] = (),
+    after_each: Callable[[], None] | None = None,
 ) -> EngineFigures:
     """The full engine on every message, one repetition per engine given (each
     new: flood state empty, no text seen; taken off the list once used, so
@@ -143,6 +144,9 @@ def measure_engine(
         p50s.append(percentile(lat, 0.50) / 1000)
         p99s.append(percentile(lat, 0.99) / 1000)
         maxes.append(lat[-1] / 1000)
+        del engine
+        if after_each is not None:
+            after_each()
     rate = median(rates)
     return EngineFigures(
         msgs_per_s=rate,
@@ -178,51 +182,72 @@ def profile_engine(engine: Engine, messages: Sequence[tuple[Message, Sender]], t
 # -- floor and naive -----------------------------------------------------------
 
 
-def measure_floor(lexicon: Sequence[str], texts: Sequence[str], reps: int) -> dict[str, Any]:
-    """The fused normalisation table plus one raw Aho-Corasick scan of the
-    lexicon per message: what any matcher of these words must at least do.
+class Baselines:
+    """The floor and the naive loop, one repetition at a time, so that the
+    benchmark can run them right after each engine repetition: a ratio of
+    figures taken moments apart survives a machine whose load comes and goes.
 
-    Also, for reading the engine's figure: the same scan after the engine's
-    whole :func:`normalize` (the table and its regular-expression steps)."""
-    automaton = ahocorasick_rs.AhoCorasick(sorted({normalize(w) for w in lexicon}))
-    scan = automaton.find_matches_as_indexes
-    fold = fold_chars  # the engine's fused table: one str.translate
-    rates, full_rates = [], []
-    hits = 0
-    for _ in range(reps):
+    ``floor``: the fused normalisation table plus one raw Aho-Corasick scan of
+    the lexicon per message, what any matcher of these words must at least do;
+    also the same scan after the engine's whole :func:`normalize` (the table
+    and its regular-expression steps), for reading the engine's figure.
+    ``naive``: the hobby-bot check, ``any(w in text for w in words)``, on raw
+    text of a sample."""
+
+    def __init__(self, lexicon: Sequence[str], texts: Sequence[str], sample: Sequence[str]) -> None:
+        self.scan = ahocorasick_rs.AhoCorasick(
+            sorted({normalize(w) for w in lexicon})
+        ).find_matches_as_indexes
+        self.words = list(lexicon)
+        self.texts = texts
+        self.sample = sample
+        self.floor_runs: list[float] = []
+        self.full_runs: list[float] = []
+        self.naive_runs: list[float] = []
+        self.hits = 0
+
+    def run_once(self) -> None:
+        scan, fold, texts = self.scan, fold_chars, self.texts  # fold_chars: the engine's fused table
         gc.collect()
         hits = 0
         t0 = time.process_time()
         for t in texts:
             if scan(fold(t)):
                 hits += 1
-        rates.append(len(texts) / (time.process_time() - t0))
+        self.floor_runs.append(len(texts) / (time.process_time() - t0))
+        self.hits = hits
         t0 = time.process_time()
         for t in texts:
             scan(normalize(t))
-        full_rates.append(len(texts) / (time.process_time() - t0))
-    return {
-        "msgs_per_s": round(median(rates)),
-        "hit_share": round(hits / len(texts), 4) if texts else 0.0,
-        "runs_msgs_per_s": [round(r) for r in rates],
-        "with_engine_normalize_msgs_per_s": round(median(full_rates)),
-    }
-
-
-def measure_naive(lexicon: Sequence[str], texts: Sequence[str], reps: int) -> dict[str, Any]:
-    """The hobby-bot check, ``any(w in text for w in words)``, on raw text."""
-    words = list(lexicon)
-    rates = []
-    for _ in range(reps):
+        self.full_runs.append(len(texts) / (time.process_time() - t0))
+        words = self.words
         t0 = time.process_time()
-        for text in texts:
+        for text in self.sample:
             any(w in text for w in words)
-        rates.append(len(texts) / (time.process_time() - t0))
-    return {
-        "msgs_per_s": round(median(rates), 1),
-        "sample": len(texts),
-        "runs_msgs_per_s": [round(r, 1) for r in rates],
-    }
+        self.naive_runs.append(len(self.sample) / (time.process_time() - t0))
+
+    def floor(self) -> dict[str, Any]:
+        return {
+            "msgs_per_s": round(median(self.floor_runs)),
+            "hit_share": round(self.hits / len(self.texts), 4) if self.texts else 0.0,
+            "runs_msgs_per_s": [round(r) for r in self.floor_runs],
+            "with_engine_normalize_msgs_per_s": round(median(self.full_runs)),
+        }
+
+    def naive(self) -> dict[str, Any]:
+        return {
+            "msgs_per_s": round(median(self.naive_runs), 1),
+            "sample": len(self.sample),
+            "runs_msgs_per_s": [round(r, 1) for r in self.naive_runs],
+        }
+
+
+def measure_floor(lexicon: Sequence[str], texts: Sequence[str], reps: int) -> dict[str, Any]:
+    """:class:`Baselines`' floor on its own."""
+    b = Baselines(lexicon, texts, ())
+    for _ in range(reps):
+        b.run_once()
+    return b.floor()
 
 
 # -- child processes -----------------------------------------------------------
