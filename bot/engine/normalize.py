@@ -259,7 +259,7 @@ _ASCII_ALIAS_ANY = re.compile(
     + r"|[vq](?=:)|\+v|\+wx|\+vx"
 )
 _CN_ANY = re.compile(f"[{_CN_DIGIT_CHARS}]")
-_SPLIT_ANY = re.compile(r"[0-9a-z][ .\-_/*·,|~][0-9a-z]")
+_SPLIT_ANY = re.compile(r"(?<![0-9a-z])[0-9a-z][ .\-_/*·,|~][0-9a-z](?![0-9a-z])")
 _PHONE_ANY = re.compile(r"[0-9]{3}[ \-][0-9]")
 
 

@@ -28,6 +28,9 @@ from bot.engine.normalize import COMMON_RANGES
 if TYPE_CHECKING:
     from bot.engine.checks import Span, Words
 
+BREAKS = "，。！？；：、,!?;:"
+"""Sentence marks: rendered as a break, so a spelling never runs across one
+(spaces and other separators are dropped: ``jian zhi`` is one spelling)."""
 MIN_SYLLABLES = 2
 MIN_LETTERS = 4
 
@@ -164,7 +167,7 @@ class PinyinIndex:
         def starts(r: int) -> bool:
             kind = mask[r]
             if kind != "L":
-                return kind == "S"
+                return kind == "S" or kind == "|"
             i = bisect_right(ends, r)
             if i == 0:
                 return True
@@ -313,6 +316,8 @@ def _mask_table() -> dict[int, str | None]:
             for cp in range(lo, hi + 1):
                 if cp not in table:
                     table[cp] = table.__missing__(cp)
+        for ch in BREAKS:
+            table[ord(ch)] = "|"
         _MASK = table
     return _MASK
 
@@ -332,5 +337,7 @@ def _render_table() -> dict[int, str | None]:
             for cp in range(lo, hi + 1):
                 if cp not in table:
                     table[cp] = table.__missing__(cp)
+        for ch in BREAKS:  # a spelling never runs across a sentence mark
+            table[ord(ch)] = "|"
         _RENDER = table
     return _RENDER

@@ -427,3 +427,10 @@ def test_the_regex_index_answers_exactly_as_each_pattern_would():
                 c.cond_id for c in conds if c.field == "text" and not c.raw and C.raw_match(c.compiled, data)
             }
             assert engine.regexes.match("text", False, data) == frozenset(want), text
+
+
+def test_a_pinyin_spelling_never_runs_across_a_sentence_mark():
+    engine = engine_for({"keywords": ["兼职"]})
+    assert engine.evaluate_text("我想兼。zhi") == []
+    assert engine.evaluate_text("jian zhi 日结") != []
+    assert engine.evaluate_text("有jian zhi。需要的") != []
