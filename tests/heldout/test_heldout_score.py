@@ -31,7 +31,8 @@ sys.path.insert(0, str(HERE / "tools"))
 
 from build_heldout import flood_flags  # noqa: E402
 
-MACRO_F1_FLOOR = 0.839
+# Measured 16:13 UTC: 0.889; 17:22 UTC after the rules engineer's fixes: 0.908 (clean false alarms 1/220).
+MACRO_F1_FLOOR = 0.87
 CLEAN_FALSE_ALARM_CEILING = 0.02
 
 MESSAGE_CATEGORIES = ("ad", "banned_topic", "abuse")
