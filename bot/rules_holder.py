@@ -24,10 +24,10 @@ log = logging.getLogger(__name__)
 ReloadListener = Callable[[Exception | None], Awaitable[None]]
 
 
-def _load(path: Path) -> Any:
+def _load(path: Path, check_examples: bool = False) -> Any:
     from bot.engine import load_rules
 
-    return load_rules(path)
+    return load_rules(path, check_examples=check_examples)
 
 
 def _engine(ruleset: Any, previous: Any) -> Any:
@@ -66,9 +66,9 @@ class RulesHolder:
         holder.ladder = ladder or Ladder.from_rules(ruleset)
         return holder
 
-    def _swap(self) -> None:
+    def _swap(self, check_examples: bool = False) -> None:
         stamp = self._fingerprint()
-        ruleset = _load(self.path)
+        ruleset = _load(self.path, check_examples)
         engine = _engine(ruleset, self.engine)
         self.ruleset, self.engine = ruleset, engine
         self.ladder = Ladder.from_rules(ruleset)
@@ -76,9 +76,12 @@ class RulesHolder:
         self.last_error = None
 
     async def reload(self) -> Exception | None:
-        """Load the file again; keep the last good rules if it is broken. Returns the error, if any."""
+        """Load the file again; keep the last good rules if it is broken. Returns the error, if any.
+
+        An edit that breaks a rule's own ``examples:`` is refused like a broken file, as
+        ``qunguard check`` refuses it."""
         try:
-            self._swap()
+            self._swap(check_examples=True)
         except RulesError as exc:
             error: Exception | None = exc
         except Exception as exc:  # a loader bug must not take the running bot down

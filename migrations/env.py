@@ -29,6 +29,11 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    # APScheduler keeps its job tables in the same database and creates them itself.
+    return not (type_ == "table" and name is not None and name.startswith("scheduler_jobs"))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -36,6 +41,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
