@@ -49,11 +49,21 @@ ABUSE = {
     "threat: 给我等着": "你给我等着，这事没完",
     "doxxing in plain words": "再说一句，我把你家住址发到群里",
     "开你的盒": "信不信我开你的盒",
+    "collective + contempt": "你们那群跟屁虫真是没脑子",
 }
 
 ADS = {
     "words between alias and handle": "户外装备团购，加我vx看实物：hike_gear77",
     "@mention does not exempt a pitch": "@小蒋 加我微信领登山杖优惠券：gear_vip99",
+    "our product + trial hook": "脚踝容易扭的可以了解一下我们的护踝，免费试用三天",
+    "referral for a fee in other words": "帮你内推国企，每人收2000元服务费",
+}
+
+BANNED = {
+    "lending a payment code with words between": "有闲置的可以出租家里人的支付宝收款码，一天一百",
+    "fake documents": "各种证件都能做，驾驶证学位证，高仿带芯片",
+    "alarming rumour pushed for forwarding": "紧急提醒！景区有人用迷药迷晕游客偷东西，大家转发",
+    "leak priced per copy": "出某公司内部薪资职级表，30元一份",
 }
 
 CLEAN = {
@@ -67,6 +77,17 @@ CLEAN = {
     "address for a parcel": "把你的地址发我一下，护膝寄给你",
     "scroll wheel": "你滚一下鼠标滚轮就看到了",
     "clown costume": "你们队的小丑服装真好看",
+    "waste handling": "你们厂的危险废物是外包处置的吗",
+    "praise with 就你们这": "就你们这配速也能拿前三，太强了",
+    "waiting for a drink": "你们都给我等着，我去买水",
+    "a sport challenge": "周六出来单挑乒乓球",
+    "virus": "你是不是有病毒感冒了，多喝水",
+    "reporting an ad": "刚才那条包过的是广告吧，群主处理一下",
+    "asking which one": "包过的培训班是哪家？想给表妹报",
+    "delivery 同城上门": "同城上门取件，下午两点前下单当天到",
+    "warning about lending cards": "千万别出借银行卡，会被冻结",
+    "asking about an ID card": "办理身份证要带什么材料？",
+    "debunked rumour": "人贩子抢孩子那条是谣言，别再转发了",
 }
 
 
@@ -78,6 +99,11 @@ def test_new_wording_of_an_attack_is_abuse(engine: Engine, text: str) -> None:
 @pytest.mark.parametrize("text", ADS.values(), ids=ADS.keys())
 def test_new_wording_of_a_contact_ad_is_an_ad(engine: Engine, text: str) -> None:
     assert "ad" in categories(engine, text, hash(text) % 1000)
+
+
+@pytest.mark.parametrize("text", BANNED.values(), ids=BANNED.keys())
+def test_new_wording_of_a_banned_topic_is_banned(engine: Engine, text: str) -> None:
+    assert "banned_topic" in categories(engine, text, hash(text) % 1000)
 
 
 @pytest.mark.parametrize("text", CLEAN.values(), ids=CLEAN.keys())
