@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,37 +17,13 @@ from bot.ladder import Ladder
 from bot.puppet.outbox import Outbox
 from bot.puppet.wechaty import WechatyPuppet
 from bot.rules_holder import RulesHolder
-from bot.store import Store, open_store
+from bot.store import open_store
+from tests.app.grpc_live import Live
 from tests.app.harness import ADMIN, CHEN, LI, OWNER, ROOM, RULES, TOPIC, fresh_db, states
 from tests.puppet.fake_service import FakePuppetService
 from tests.puppet.session import arun
 
 BOT = "wxid_bot"
-
-
-@dataclass
-class Live:
-    service: FakePuppetService
-    app: App
-    store: Store
-
-    def sent_to(self, conversation: str) -> list[str]:
-        return [s.text for s in self.service.sent if s.conversation_id == conversation]
-
-    async def until(self, what: Callable[[], object], timeout: float = 8.0) -> None:
-        """Poll until ``what()`` is true (the bot works in the background)."""
-        loop = asyncio.get_running_loop()
-        end = loop.time() + timeout
-        while not what():
-            if loop.time() > end:
-                raise AssertionError(
-                    f"timed out; the bot sent {self.service.sent!r}, kicked {self.service.kicks!r}"
-                )
-            await asyncio.sleep(0.02)
-
-    async def quiet(self, s: float = 0.3) -> None:
-        await asyncio.sleep(s)
-        await self.app.idle(5)
 
 
 def world(service: FakePuppetService, *, bot_is_owner: bool = True, room: bool = True) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from bot.app import App
@@ -15,35 +14,14 @@ from bot.config import BotConfig, Config, ModerationConfig, RoomSelector
 from bot.puppet.outbox import Outbox
 from bot.puppet.wechaty import WechatyPuppet
 from bot.rules_holder import RulesHolder
-from bot.store import Store, open_store
+from bot.store import open_store
+from tests.app.grpc_live import Live
 from tests.app.harness import ADMIN, LI, OWNER, ROOM, RULES, TOPIC, fresh_db
 from tests.puppet.fake_service import FakePuppetService
 from tests.puppet.session import arun
 
 BOT = "wxid_bot"
 WU = "wxid_wu"
-
-
-@dataclass
-class Live:
-    service: FakePuppetService
-    app: App
-    store: Store
-
-    def sent_to(self, conversation: str) -> list[str]:
-        return [s.text for s in self.service.sent if s.conversation_id == conversation]
-
-    async def until(self, what: Callable[[], object], timeout: float = 8.0) -> None:
-        loop = asyncio.get_running_loop()
-        end = loop.time() + timeout
-        while not what():
-            if loop.time() > end:
-                raise AssertionError(f"timed out; the bot sent {self.service.sent!r}, kicked {self.service.kicks!r}")
-            await asyncio.sleep(0.02)
-
-    async def quiet(self, s: float = 0.3) -> None:
-        await asyncio.sleep(s)
-        await self.app.idle(5)
 
 
 def world(service: FakePuppetService) -> None:
