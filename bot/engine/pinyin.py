@@ -16,6 +16,8 @@ rendered, and the price is paid only by the rules that ask for it.
 from __future__ import annotations
 
 import re
+import sys
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterable
 from itertools import accumulate
@@ -117,6 +119,8 @@ class PinyinIndex:
         """Conditions that also match a homophone written in hanzi (沙比, 煞笔 for 傻逼)."""
         self.homophone_patterns = [any(c in homophone_conds for c in v) for v in self.conds]
         self.maxlen = max(map(len, self.patterns), default=0)
+        self.grams = _ngrams(self.patterns)
+        """Every substring of up to GRAM letters of a spelling."""
         self.automaton = (
             ahocorasick_rs.AhoCorasick(self.patterns, matchkind=ahocorasick_rs.MatchKind.Standard)
             if self.patterns
@@ -189,58 +193,169 @@ class PinyinIndex:
         return found
 
     def _scan_typed(self, text: str, already: dict[int, Span]) -> dict[int, Span]:
-        """:meth:`scan` when no lexicon accepts homophones: a hit must contain a
-        typed letter, so only the stretches of ``text`` within ``maxlen`` rendered
-        letters of one are rendered and scanned (a long message with one Latin
-        word costs a few syllables, not the whole message)."""
-        render, mask_table, length_table = _tables(text)
-        ends = list(accumulate(text.translate(length_table).encode("latin-1")))
-        n = ends[-1] if ends else 0
-        if n == 0:
-            return {}
+        """:meth:`scan` when no lexicon accepts homophones.
+
+        A hit must contain a typed letter, and it may start or end among typed
+        letters only where a typed word (a run of letters and digits) starts or
+        ends, so it holds every typed word it touches whole. A typed word that is
+        not a substring of any spelling (``excel``, ``kpi``, a file name, hex)
+        therefore takes part in no hit: it is dropped by a look-up of its
+        n-grams in :attr:`grams`. Only the stretches within ``maxlen`` rendered
+        letters of the words left are rendered and scanned, and only the
+        matches that hold one of them are mapped back to ``text``."""
+        grams = self.grams
         maxlen = self.maxlen
-        ranges: list[list[int]] = []  # character ranges [i, j) to render, merged
+        runs: list[tuple[int, int]] = []
         for m in _TYPED_RUN.finditer(text):
-            p, q = m.span()
-            first, last = ends[p] - 1, ends[q - 1]  # rendered span of the typed run
-            lo, hi = max(0, first - maxlen + 1), min(n, last + maxlen - 1)
-            i, j = bisect_right(ends, lo), bisect_right(ends, hi - 1) + 1
-            if ranges and i <= ranges[-1][1]:
-                ranges[-1][1] = max(ranges[-1][1], j)
-            else:
-                ranges.append([i, j])
+            word = m.group()
+            if len(word) <= GRAM:
+                if word in grams:
+                    runs.append(m.span())
+            elif len(word) <= maxlen and all(
+                word[k : k + GRAM] in grams for k in range(len(word) - GRAM + 1)
+            ):
+                runs.append(m.span())
+        if not runs:
+            return {}
+        render, _mask, length_table = _tables(text)
+        windows = _windows_around(text, runs, maxlen, render, length_table)
         assert self.automaton is not None  # scan() checked
         find = self.automaton.find_matches_as_indexes
-        matches: list[tuple[int, int, int]] = []
-        for i, j in ranges:
-            piece = text[i:j]
-            off = ends[i - 1] if i else 0
-            mask = piece.translate(mask_table)
-            for pid, a, b in find(piece.translate(render), overlapping=True):
-                if "L" in mask[a:b]:
-                    matches.append((pid, a + off, b + off))
-        if not matches:
-            return {}
-
-        def starts(r: int) -> bool:
-            ci = bisect_right(ends, r)
-            ch = text[ci]
-            if "a" <= ch <= "z" or "0" <= ch <= "9":  # a typed letter: a word starts here?
-                if ci == 0:
-                    return True
-                prev = text[ci - 1]
-                return not ("a" <= prev <= "z" or "0" <= prev <= "9")
-            return r == (ends[ci - 1] if ci else 0)  # a hanzi: its syllable starts here?
-
+        conds = self.conds
         found: dict[int, Span] = {}
-        for pid, s, e in matches:
-            if not starts(s) or (e < n and not starts(e)):
+        at_text_end = len(text)
+        for i, j, rendered, off, words in windows:
+            if len(words) == 1:
+                ((first, last),) = words
+                held = [
+                    (pid, a, b) for pid, a, b in find(rendered, overlapping=True) if a <= first and b >= last
+                ]
+            else:
+                held = [
+                    (pid, a, b)
+                    for pid, a, b in find(rendered, overlapping=True)
+                    if any(a <= first and b >= last for first, last in words)
+                ]
+            if not held:
                 continue
-            span = (bisect_right(ends, s), bisect_right(ends, e - 1) + 1)
-            for cid in self.conds[pid]:
-                if cid not in already and cid not in found:
-                    found[cid] = span
+            ends = list(accumulate(text[i:j].translate(length_table).encode("latin-1")))
+            n = ends[-1] if j == at_text_end else -1  # a hit may end here without a boundary check
+            for pid, a, b in held:
+                a += off
+                b += off
+                if not _starts(text, i, ends, a) or (b != n and not _starts(text, i, ends, b)):
+                    continue
+                span = (i + bisect_right(ends, a), i + bisect_right(ends, b - 1) + 1)
+                for cid in conds[pid]:
+                    if cid not in already and cid not in found:
+                        found[cid] = span
         return found
+
+
+def _starts(text: str, i: int, ends: list[int], r: int) -> bool:
+    """Whether a spelling may start (or stop) at rendered position ``r`` of the
+    window ``text[i:]`` whose cumulative rendered lengths are ``ends``: at the
+    first letter of a typed word or of a hanzi's syllable, or at a break."""
+    k = bisect_right(ends, r)
+    ci = i + k
+    ch = text[ci]
+    if "a" <= ch <= "z" or "0" <= ch <= "9":  # a typed letter: a word starts here?
+        if ci == 0:
+            return True
+        prev = text[ci - 1]
+        return not ("a" <= prev <= "z" or "0" <= prev <= "9")
+    return r == (ends[k - 1] if k else 0)  # a hanzi: its syllable starts here?
+
+
+def _windows_around(
+    text: str, runs: list[tuple[int, int]], maxlen: int, render: dict, length_table: dict
+) -> list[tuple[int, int, str, int, list[tuple[int, int]]]]:
+    """The stretches of ``text`` to scan around typed words ``runs``:
+    ``(i, j, rendered, off, words)``, where ``text[i:j]`` holds every spelling
+    that can contain one of the words, ``rendered`` is its rendering less the
+    first ``off`` letters, and ``words`` the words' spans in ``rendered``.
+
+    A spelling holding a word of ``r`` letters reaches at most ``maxlen - r``
+    letters to either side; a window takes one more letter on the right so that
+    the character after a hit is in it (or the text ends). Windows that overlap
+    are merged, so every match is seen once, in order."""
+    groups: list[list] = []  # [i, j, left, right, [(p, q), ...]]
+    for p, q in runs:
+        reach = maxlen - (q - p)
+        i, left = _left_context(text, p, reach, render)
+        j, right = _right_context(text, q, reach, render)
+        if groups and i < groups[-1][1]:
+            group = groups[-1]
+            group[1] = j
+            group[3] = right
+            group[4].append((p, q))
+        else:
+            groups.append([i, j, left, right, [(p, q)]])
+    out = []
+    for i, j, left, right, words in groups:
+        if len(words) == 1:
+            ((p, q),) = words
+            reach = maxlen - (q - p)
+            off = max(0, len(left) - reach)
+            first = len(left) - off
+            out.append((i, j, left[off:] + text[p:q] + right[:reach], off, [(first, first + q - p)]))
+        else:
+            rendered = text[i:j].translate(render)
+            ends = list(accumulate(text[i:j].translate(length_table).encode("latin-1")))
+            spans = []
+            for p, q in words:
+                first = ends[p - i - 1] if p > i else 0
+                spans.append((first, first + q - p))
+            out.append((i, j, rendered, 0, spans))
+    return out
+
+
+def _left_context(text: str, p: int, reach: int, render: dict) -> tuple[int, str]:
+    """``(i, text[i:p] rendered)`` with at least ``reach`` letters, or from the text's start."""
+    k = reach // 2 + 1
+    while True:
+        i = max(0, p - k)
+        left = text[i:p].translate(render)
+        if len(left) >= reach or i == 0:
+            return i, left
+        k *= 2
+
+
+def _right_context(text: str, q: int, reach: int, render: dict) -> tuple[int, str]:
+    """``(j, text[q:j] rendered)`` with more than ``reach`` letters, or to the text's end."""
+    k = reach // 2 + 2
+    n = len(text)
+    while True:
+        j = min(n, q + k)
+        right = text[q:j].translate(render)
+        if len(right) > reach or j == n:
+            return j, right
+        k *= 2
+
+
+GRAM = 4
+"""Longest n-gram of the spellings kept in :attr:`PinyinIndex.grams`."""
+
+
+def _ngrams(patterns: list[str]) -> frozenset[str]:
+    """Every substring of at most GRAM letters of ``patterns``.
+
+    Read as 4-byte integers at the four offsets of all spellings joined (fast:
+    a Python loop over 1.5 million letters would add a third of a second to the
+    load); the shorter n-grams are cut from the 4-grams, which hold them all
+    because no spelling is shorter than MIN_LETTERS (4) letters. N-grams across
+    the separator are kept: they contain a newline, which no typed word does."""
+    assert GRAM == 4 <= MIN_LETTERS
+    joined = "\n".join(patterns).encode("ascii")
+    codes: set[int] = set()
+    for offset in range(GRAM):
+        usable = (len(joined) - offset) // GRAM * GRAM
+        codes.update(array("I", joined[offset : offset + usable]))
+    quads = {code.to_bytes(GRAM, sys.byteorder).decode("ascii") for code in codes}
+    grams = set(quads)
+    for g in quads:
+        grams.update((g[:3], g[1:], g[:2], g[1:3], g[2:], *g))
+    return frozenset(grams)
 
 
 _L_RUN = re.compile("L+")
