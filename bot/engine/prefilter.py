@@ -1,14 +1,17 @@
 """Literal prefilter for RE2 patterns (in the manner of RE2's FilteredRE2).
 
 Patterns with gaps (``.{0,10}``, ``.*``, ``[^…]``) make a combined RE2 set's
-DFA explode, so a set is cold for every new message. For such a pattern,
-:func:`required_literals` finds strings one of which occurs in every text the
-pattern matches; the engine finds those literals with one Aho-Corasick pass
-and runs the pattern (alone, with a small DFA) only when one is present. The
+DFA explode, so each runs alone, and only when the text holds what every match
+of it must hold. :func:`required_clauses` works that out from the pattern's
+syntax tree: one *clause* per top-level alternative, each a list of *factors*
+that must all occur, each factor a few strings one of which must occur. So
+``(差|还差|就差).{0,6}(助力|一刀|砍)`` needs 差 **and** one of 助力/一刀/砍: a
+message with only 差 in it (还差一点) does not run the pattern at all. The
 pattern still decides: the prefilter only skips patterns that cannot match.
 
-(Worked out and verified against the one-set answers on 20,000+ messages by
-the performance engineer, issue 7.)
+The syntax tree is the stdlib parser's; where RE2's syntax differs from it
+(``\\p{Han}``, ``\\C``, ``\\Q…\\E``, ``[[:alpha:]]``, ``x{,3}``) the pattern
+gets no clauses and simply always runs.
 """
 
 from __future__ import annotations
@@ -24,10 +27,25 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse as _P  # type: ignore[no-redef]
 
 MAX_CLASS = 16
-"""A character class of at most this many characters counts as literals."""
+"""A character class of at most this many characters counts as a factor."""
 
-_RE2_ONLY = re.compile(r"\\[pP]\{\w+\}|\\[pP]\w|\\C|\\Q|\\E|\\z")
+MAX_FACTORS = 4
+"""Factors kept per clause (the most selective ones): each is one more member
+of the field's RE2 set."""
+
+Factor = frozenset[str]
+"""Strings one of which occurs in every match."""
+Clause = tuple[Factor, ...]
+"""Factors that all occur in every match (of one alternative)."""
+
+_RE2_ONLY = re.compile(r"\\[pP]\{\w+\}|\\[pP]\w|\\z")
+"""RE2 escapes the stdlib parser does not know: each stands for a character
+class, so it becomes a placeholder that is never a literal."""
+_UNSURE = re.compile(r"\\[CQE]|\[:|\{,")
+"""Syntax that RE2 reads differently from the stdlib parser: no prefilter."""
 _GAP = re.compile(r"\.[{*+?]|\[\^")
+_IGNORE_CASE = re.compile(r"\(\?[A-Za-z-]*i")
+_PLACEHOLDER = "\x00"
 
 
 def has_gap(pattern: str) -> bool:
@@ -35,83 +53,157 @@ def has_gap(pattern: str) -> bool:
     return _GAP.search(pattern) is not None
 
 
+def split_alternatives(pattern: str) -> list[str]:
+    """The pattern's top-level alternatives (``a|b.*c`` -> ``a``, ``b.*c``): the
+    pattern matches where one of them does, so each can be prefiltered and run
+    on its own. The pattern itself when it has one, or when splitting it is not
+    plainly safe (inline flags such as ``(?i)`` reach across ``|``)."""
+    if _UNSURE.search(pattern) or re.search(r"\(\?[^:P<]", pattern):
+        return [pattern]
+    parts: list[str] = []
+    depth = start = i = 0
+    n = len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":  # a class: skip to its end (a leading ] or ^] is a member)
+            i += 1
+            if i < n and pattern[i] == "^":
+                i += 1
+            if i < n and pattern[i] == "]":
+                i += 1
+            while i < n and pattern[i] != "]":
+                i += 2 if pattern[i] == "\\" else 1
+            i += 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    if depth != 0 or i != n:
+        return [pattern]
+    parts.append(pattern[start:])
+    return parts
+
+
 def _cased(ch: str) -> bool:
     return ch.lower() != ch or ch.upper() != ch or ch.casefold() != ch
 
 
-def _better(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    ka = (min(len(s) for s in a), -len(a))
-    kb = (min(len(s) for s in b), -len(b))
-    return a if ka >= kb else b
+def _selectivity(factor: Factor) -> tuple[int, int]:
+    """Rough rarity of a factor: its shortest string's UTF-8 length (a hanzi is
+    3 bytes, an ASCII digit 1), then fewer alternatives."""
+    return (min(len(s.encode("utf-8", "surrogatepass")) for s in factor), -len(factor))
 
 
-def _seq(items: Any) -> frozenset[str] | None:
-    """Literals one of which must occur for this sequence to match; None if unknown."""
-    best: frozenset[str] | None = None
-    run: list[str] = []
+def _minimal(strings: set[str]) -> Factor:
+    """Drops every string that contains another: if 还差 occurs, so does 差."""
+    ordered = sorted(strings, key=len)
+    kept: list[str] = []
+    for s in ordered:
+        if not any(k in s for k in kept):
+            kept.append(s)
+    return frozenset(kept)
 
-    def close() -> None:
-        nonlocal best
-        if run:
-            best = _better(best, frozenset(("".join(run),)))
-            run.clear()
 
-    for op, av in items:
-        if op is _K.LITERAL:
-            ch = chr(av)
-            if _cased(ch):  # patterns match case-insensitively: a cased letter is no literal
-                close()
-            else:
-                run.append(ch)
-            continue
+class _Extractor:
+    """Walks the stdlib parser's tree of one pattern."""
+
+    def __init__(self, literal_case: bool) -> None:
+        self.literal_case = literal_case
+        """Whether a cased letter counts as a literal (not when some part of a
+        case-sensitive pattern switches to ``(?i)``)."""
+
+    def is_literal(self, ch: str) -> bool:
+        return ch != _PLACEHOLDER and (self.literal_case or not _cased(ch))
+
+    def seq(self, items: Any) -> list[Factor]:
+        """Factors that all occur in every match of this sequence."""
+        out: list[Factor] = []
+        run: list[str] = []
+
+        def close() -> None:
+            if run:
+                out.append(frozenset(("".join(run),)))
+                run.clear()
+
+        for op, av in items:
+            if op is _K.LITERAL and self.is_literal(chr(av)):
+                run.append(chr(av))
+                continue
+            close()
+            out.extend(self.node(op, av))
         close()
-        best = _better(best, _node(op, av))
-    close()
-    return best
+        return out
+
+    def node(self, op: Any, av: Any) -> list[Factor]:
+        if op is _K.SUBPATTERN:
+            return self.seq(av[-1])
+        if op is _K.BRANCH:
+            strings: set[str] = set()
+            for alt in av[1]:
+                best = self.best(self.seq(alt))
+                if best is None:
+                    return []
+                strings |= best
+            return [_minimal(strings)]
+        if op in (_K.MAX_REPEAT, _K.MIN_REPEAT, getattr(_K, "POSSESSIVE_REPEAT", None)):
+            lo, _hi, sub = av
+            return self.seq(sub) if lo >= 1 else []
+        if op is _K.IN:
+            chars: set[str] = set()
+            for cop, cav in av:
+                if cop is _K.LITERAL:
+                    chars.add(chr(cav))
+                elif cop is _K.RANGE and cav[1] - cav[0] < MAX_CLASS:
+                    chars.update(chr(c) for c in range(cav[0], cav[1] + 1))
+                else:
+                    return []
+                if len(chars) > MAX_CLASS:
+                    return []
+            if not chars or not all(self.is_literal(c) for c in chars):
+                return []
+            return [frozenset(chars)]
+        return []
+
+    @staticmethod
+    def best(factors: list[Factor]) -> Factor | None:
+        return max(factors, key=_selectivity) if factors else None
+
+    def clause(self, items: Any) -> Clause | None:
+        factors = sorted(set(self.seq(items)), key=_selectivity, reverse=True)
+        return tuple(factors[:MAX_FACTORS]) if factors else None
 
 
-def _node(op: Any, av: Any) -> frozenset[str] | None:
-    if op is _K.SUBPATTERN:
-        return _seq(av[-1])
-    if op is _K.BRANCH:
-        out: set[str] = set()
-        for alt in av[1]:
-            lits = _seq(alt)
-            if lits is None:
-                return None
-            out |= lits
-        return frozenset(out)
-    if op in (_K.MAX_REPEAT, _K.MIN_REPEAT, getattr(_K, "POSSESSIVE_REPEAT", None)):
-        lo, _hi, sub = av
-        return _seq(sub) if lo >= 1 else None
-    if op is _K.IN:
-        chars: set[str] = set()
-        for cop, cav in av:
-            if cop is _K.LITERAL:
-                chars.add(chr(cav))
-            elif cop is _K.RANGE and cav[1] - cav[0] < MAX_CLASS:
-                chars.update(chr(c) for c in range(cav[0], cav[1] + 1))
-            else:
-                return None
-            if len(chars) > MAX_CLASS:
-                return None
-        if any(_cased(c) for c in chars):
-            return None
-        return frozenset(chars) if chars else None
-    return None
+def required_clauses(pattern: str, case_sensitive: bool) -> list[Clause] | None:
+    """What every match of ``pattern`` holds: it matches only if, for one of the
+    clauses, every factor has one of its strings in the text. None if unknown
+    (some alternative holds no literal), and the pattern must always run.
 
-
-def required_literals(pattern: str) -> frozenset[str] | None:
-    """Strings one of which occurs in every text the pattern matches, or None."""
+    ``case_sensitive`` is how the pattern is compiled; the factors are then to be
+    looked for with the same case sensitivity."""
+    if _UNSURE.search(pattern):
+        return None
     try:
-        parsed = _P.parse(_RE2_ONLY.sub("\x00", pattern))  # RE2-only escapes: never a literal
+        parsed = _P.parse(_RE2_ONLY.sub(_PLACEHOLDER, pattern))
     except Exception:  # an RE2 pattern the stdlib parser cannot read: no prefilter
         return None
-    lits = _seq(list(parsed))
-    if lits is None or any("\x00" in s or not s for s in lits):
-        return None
-    return lits
+    extractor = _Extractor(literal_case=case_sensitive and _IGNORE_CASE.search(pattern) is None)
+    items = list(parsed)
+    while len(items) == 1 and items[0][0] is _K.SUBPATTERN and not any(items[0][1][1:3]):
+        items = list(items[0][1][-1])  # one group around the whole pattern
+    alternatives = items[0][1][1] if len(items) == 1 and items[0][0] is _K.BRANCH else [items]
+    clauses: list[Clause] = []
+    for alt in alternatives:
+        clause = extractor.clause(alt)
+        if clause is None:
+            return None
+        if clause not in clauses:
+            clauses.append(clause)
+    return clauses
