@@ -17,7 +17,7 @@ gets no clauses and simply always runs.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 try:  # Python 3.11+
     import re._constants as _K
@@ -35,8 +35,17 @@ of the field's RE2 set."""
 
 Factor = frozenset[str]
 """Strings one of which occurs in every match."""
-Clause = tuple[Factor, ...]
-"""Factors that all occur in every match (of one alternative)."""
+
+
+class Clause(NamedTuple):
+    """What every match of one alternative of a pattern holds."""
+
+    trigger: str
+    """An RE2 pattern without gaps that matches inside every match: a run of the
+    pattern's own items between its gaps, or one factor's strings."""
+    factors: tuple[Factor, ...]
+    """Factors (outside the trigger) that all occur in every match."""
+
 
 _RE2_ONLY = re.compile(r"\\[pP]\{\w+\}|\\[pP]\w|\\z")
 """RE2 escapes the stdlib parser does not know: each stands for a character
@@ -45,12 +54,20 @@ _UNSURE = re.compile(r"\\[CQE]|\[:|\{,")
 """Syntax that RE2 reads differently from the stdlib parser: no prefilter."""
 _GAP = re.compile(r"\.[{*+?]|\[\^")
 _IGNORE_CASE = re.compile(r"\(\?[A-Za-z-]*i")
+_FLAGS = re.compile(r"\(\?[^:P<]")
 _PLACEHOLDER = "\x00"
 
 
 def has_gap(pattern: str) -> bool:
-    """Whether the pattern has a gap (``.{0,N}``, ``.*``, ``.+``, ``.?``, ``[^…]``)."""
-    return _GAP.search(pattern) is not None
+    """Whether the pattern has a gap: a repeated piece that matches (almost) any
+    character (``.{0,N}``, ``.*``, ``[^…]{1,5}``). A lone ``[^…]`` is no gap."""
+    if _GAP.search(pattern) is None:
+        return False
+    try:
+        parsed = _P.parse(_RE2_ONLY.sub(_PLACEHOLDER, pattern))
+    except Exception:
+        return True
+    return _has_gap_items(parsed)
 
 
 def split_alternatives(pattern: str) -> list[str]:
@@ -58,7 +75,7 @@ def split_alternatives(pattern: str) -> list[str]:
     pattern matches where one of them does, so each can be prefiltered and run
     on its own. The pattern itself when it has one, or when splitting it is not
     plainly safe (inline flags such as ``(?i)`` reach across ``|``)."""
-    if _UNSURE.search(pattern) or re.search(r"\(\?[^:P<]", pattern):
+    if _UNSURE.search(pattern) or _FLAGS.search(pattern):
         return [pattern]
     parts: list[str] = []
     depth = start = i = 0
@@ -90,6 +107,118 @@ def split_alternatives(pattern: str) -> list[str]:
         return [pattern]
     parts.append(pattern[start:])
     return parts
+
+
+def literal_alternation(factor: Factor) -> str:
+    """An RE2 pattern matching any of the factor's strings, each as a literal."""
+    return "|".join("".join(map(_escape, s)) for s in sorted(factor))
+
+
+def _escape(ch: str) -> str:
+    return ch if ch.isascii() and ch.isalnum() else f"\\x{{{ord(ch):x}}}"
+
+
+_AT = {
+    _K.AT_BEGINNING: "^",
+    _K.AT_END: "$",
+    _K.AT_BOUNDARY: "\\b",
+    _K.AT_NON_BOUNDARY: "\\B",
+    _K.AT_BEGINNING_STRING: "\\A",
+}
+_CATEGORY = {
+    _K.CATEGORY_DIGIT: "\\d",
+    _K.CATEGORY_NOT_DIGIT: "\\D",
+    _K.CATEGORY_SPACE: "\\s",
+    _K.CATEGORY_NOT_SPACE: "\\S",
+    _K.CATEGORY_WORD: "\\w",
+    _K.CATEGORY_NOT_WORD: "\\W",
+}
+_REPEATS = (_K.MAX_REPEAT, _K.MIN_REPEAT, getattr(_K, "POSSESSIVE_REPEAT", None))
+
+
+def _emit(items: Any) -> str | None:
+    """RE2 syntax for a piece of the stdlib parser's tree (the same tokens back:
+    RE2 reads them as in the original pattern); None for anything else."""
+    out = []
+    for op, av in items:
+        piece = _emit_node(op, av)
+        if piece is None:
+            return None
+        out.append(piece)
+    return "".join(out)
+
+
+def _emit_node(op: Any, av: Any) -> str | None:
+    if op is _K.LITERAL:
+        return None if av == 0 else _escape(chr(av))
+    if op is _K.AT:
+        return _AT.get(av)
+    if op is _K.ANY:
+        return "."
+    if op is _K.NOT_LITERAL:
+        return None if av == 0 else f"[^{_escape(chr(av))}]"
+    if op is _K.IN:
+        out = []
+        for cop, cav in av:
+            if cop is _K.NEGATE and not out:
+                out.append("^")
+            elif cop is _K.LITERAL and cav != 0:
+                out.append(_escape(chr(cav)))
+            elif cop is _K.RANGE and cav[0] != 0:
+                out.append(f"{_escape(chr(cav[0]))}-{_escape(chr(cav[1]))}")
+            elif cop is _K.CATEGORY and cav in _CATEGORY:
+                out.append(_CATEGORY[cav])
+            else:
+                return None
+        return f"[{''.join(out)}]"
+    if op is _K.BRANCH:
+        alts = [_emit(alt) for alt in av[1]]
+        return None if None in alts else "(?:" + "|".join(a for a in alts if a is not None) + ")"
+    if op is _K.SUBPATTERN:
+        if av[1] or av[2]:  # inline flags
+            return None
+        inner = _emit(av[-1])
+        return None if inner is None else f"(?:{inner})"
+    if op in _REPEATS:
+        lo, hi, sub = av
+        inner = _emit(sub)
+        if inner is None:
+            return None
+        top = "" if hi == _K.MAXREPEAT else str(hi)
+        return f"(?:{inner}){{{lo},{top}}}" + ("?" if op is _K.MIN_REPEAT else "")
+    return None
+
+
+def _broad(items: Any) -> bool:
+    """Whether a piece can match (almost) any character: ``.``, ``[^…]``, ``\\S``."""
+    for op, av in items:
+        if op in (_K.ANY, _K.NOT_LITERAL):
+            return True
+        if op is _K.IN and any(
+            cop is _K.NEGATE or (cop is _K.CATEGORY and "NOT" in str(cav)) for cop, cav in av
+        ):
+            return True
+        if op is _K.BRANCH and any(_broad(alt) for alt in av[1]):
+            return True
+        if (op is _K.SUBPATTERN or op in _REPEATS) and _broad(av[-1]):
+            return True
+    return False
+
+
+def _is_gap(op: Any, av: Any) -> bool:
+    """A repeated broad piece (``.{0,8}``, ``[^,。]{1,5}``, ``.*``): what makes one
+    DFA for many patterns explode."""
+    if op in _REPEATS:
+        return (av[1] > 1 and _broad(av[-1])) or _has_gap_items(av[-1])
+    if op is _K.SUBPATTERN:
+        return _has_gap_items(av[-1])
+    if op is _K.BRANCH:
+        return any(_has_gap_items(alt) for alt in av[1])
+    return False
+
+
+def _has_gap_items(items: Any) -> bool:
+    return any(_is_gap(op, av) for op, av in items)
 
 
 def _cased(ch: str) -> bool:
@@ -176,9 +305,39 @@ class _Extractor:
     def best(factors: list[Factor]) -> Factor | None:
         return max(factors, key=_selectivity) if factors else None
 
-    def clause(self, items: Any) -> Clause | None:
-        factors = sorted(set(self.seq(items)), key=_selectivity, reverse=True)
-        return tuple(factors[:MAX_FACTORS]) if factors else None
+    def score(self, items: Any) -> float:
+        """Rough rarity of a piece: the UTF-8 bytes of the literals it needs,
+        plus a little for every character it needs at all."""
+        factors = set(self.seq(items))
+        width = _P.SubPattern(_P.State(), list(items)).getwidth()[0]
+        return sum(_selectivity(f)[0] for f in factors) + 0.25 * width
+
+    def segments(self, items: Any) -> list[list[Any]]:
+        """The runs of items between the gaps (and between anything RE2 might
+        read differently): each matches inside every match of the sequence."""
+        runs: list[list[Any]] = [[]]
+        for item in items:
+            if _emit_node(*item) is None or _is_gap(*item):
+                runs.append([])
+            else:
+                runs[-1].append(item)
+        return [r for r in runs if r]
+
+    def clause(self, items: Any, with_segments: bool) -> Clause | None:
+        candidates: list[tuple[float, str, set[Factor]]] = []
+        for run in self.segments(items) if with_segments else ():
+            emitted = _emit(run)
+            if emitted is not None and run:
+                candidates.append((self.score(run), emitted, set(self.seq(run))))
+        for factor in set(self.seq(items)):
+            width = min(len(s) for s in factor)
+            score = _selectivity(factor)[0] + 0.25 * width
+            candidates.append((score, literal_alternation(factor), {factor}))
+        if not candidates:
+            return None
+        _score, trigger, inside = max(candidates, key=lambda c: c[0])
+        rest = sorted(set(self.seq(items)) - inside, key=_selectivity, reverse=True)
+        return Clause(trigger, tuple(rest[:MAX_FACTORS]))
 
 
 def required_clauses(pattern: str, case_sensitive: bool) -> list[Clause] | None:
@@ -194,14 +353,17 @@ def required_clauses(pattern: str, case_sensitive: bool) -> list[Clause] | None:
         parsed = _P.parse(_RE2_ONLY.sub(_PLACEHOLDER, pattern))
     except Exception:  # an RE2 pattern the stdlib parser cannot read: no prefilter
         return None
-    extractor = _Extractor(literal_case=case_sensitive and _IGNORE_CASE.search(pattern) is None)
+    # a cased letter is a literal where the set looks for it as the pattern does: case-folded
+    # when the field is, exactly when it is not (unless part of the pattern switches to (?i))
+    extractor = _Extractor(literal_case=not case_sensitive or _IGNORE_CASE.search(pattern) is None)
+    with_segments = _FLAGS.search(pattern) is None
     items = list(parsed)
     while len(items) == 1 and items[0][0] is _K.SUBPATTERN and not any(items[0][1][1:3]):
         items = list(items[0][1][-1])  # one group around the whole pattern
     alternatives = items[0][1][1] if len(items) == 1 and items[0][0] is _K.BRANCH else [items]
     clauses: list[Clause] = []
     for alt in alternatives:
-        clause = extractor.clause(alt)
+        clause = extractor.clause(alt, with_segments)
         if clause is None:
             return None
         if clause not in clauses:

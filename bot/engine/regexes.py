@@ -20,16 +20,15 @@ import re2
 
 from bot.engine import checks as C
 from bot.engine.loader import re2_options
-from bot.engine.prefilter import Factor, has_gap, required_clauses, split_alternatives
+from bot.engine.prefilter import (
+    Clause,
+    has_gap,
+    literal_alternation,
+    required_clauses,
+    split_alternatives,
+)
 
 _NONE: frozenset[int] = frozenset()
-
-
-def _alternation(factor: Factor) -> str:
-    """An RE2 pattern matching any of the factor's strings, each as a literal."""
-    return "|".join(
-        "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in s) for s in sorted(factor)
-    )
 
 
 def _plain(s: str, fold: bool) -> bytes | None:
@@ -93,7 +92,7 @@ class _FieldPatterns:
         self.free_ids: list[int] = []
         self.unit_ids: list[int] = []
         self.matchers: list[Callable[[bytes], bool]] = []
-        unit_clauses: list[list[tuple[Factor, ...]]] = []
+        unit_clauses: list[list[Clause]] = []
         for cond in items:
             pattern = cond.source or cond.pattern
             if not (has_gap(pattern) and _UNANCHORED is not None):
@@ -114,34 +113,33 @@ class _FieldPatterns:
                 self.matchers.append(_matcher(regexp))
                 unit_clauses.append(clauses)
         self.n_free = len(members)
-        member_of: dict[Factor, int] = {}
+        member_of: dict[str, int] = {}
         for clauses in unit_clauses:  # triggers first: the short texts' set stops after them
             for clause in clauses:
-                member_of.setdefault(clause[0], len(member_of) + self.n_free)
+                member_of.setdefault(clause.trigger, len(member_of) + self.n_free)
         n_short = len(member_of) + self.n_free
         for clauses in unit_clauses:
             for clause in clauses:
-                for factor in clause[1:]:
-                    member_of.setdefault(factor, len(member_of) + self.n_free)
-        factors = sorted(member_of, key=member_of.__getitem__)
+                for factor in clause.factors:
+                    member_of.setdefault(literal_alternation(factor), len(member_of) + self.n_free)
         self.triggers: dict[int, list[_Clause]] = {}
-        """Set member (a factor) -> the clauses it is the most selective factor of."""
+        """Set member (a clause's trigger) -> the clauses it is the trigger of."""
         for unit, clauses in enumerate(unit_clauses):
-            for first, *others in clauses:
+            for clause in clauses:
                 rest = []
-                for factor in others:
+                for factor in clause.factors:
                     plain = [_plain(s, self.fold) for s in sorted(factor)]
                     if None not in plain:
                         rest.append(tuple(p for p in plain if p is not None))
-                rest_ids = frozenset(member_of[f] for f in others)
-                self.triggers.setdefault(member_of[first], []).append(_Clause(unit, tuple(rest), rest_ids))
+                rest_ids = frozenset(member_of[literal_alternation(f)] for f in clause.factors)
+                self.triggers.setdefault(member_of[clause.trigger], []).append(
+                    _Clause(unit, tuple(rest), rest_ids)
+                )
         self.trigger_members = frozenset(self.triggers)
-        alternations = [_alternation(f) for f in factors]
-        self.short_match = _set_matcher(members + alternations[: n_short - self.n_free], opts)
+        extra = sorted(member_of, key=member_of.__getitem__)
+        self.short_match = _set_matcher(members + extra[: n_short - self.n_free], opts)
         self.long_match = (
-            _set_matcher(members + alternations, opts)
-            if len(alternations) > n_short - self.n_free
-            else self.short_match
+            _set_matcher(members + extra, opts) if len(extra) > n_short - self.n_free else self.short_match
         )
 
     def match(self, data: bytes) -> list[int]:
