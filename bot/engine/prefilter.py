@@ -16,6 +16,7 @@ gets no clauses and simply always runs.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, NamedTuple
 
@@ -231,6 +232,13 @@ def _selectivity(factor: Factor) -> tuple[int, int]:
     return (min(len(s.encode("utf-8", "surrogatepass")) for s in factor), -len(factor))
 
 
+def _rarity(factor: Factor) -> float:
+    """:func:`_selectivity` as one number: each doubling of the alternatives
+    costs half a byte."""
+    length, count = _selectivity(factor)
+    return length - 0.5 * math.log2(-count)
+
+
 def _minimal(strings: set[str]) -> Factor:
     """Drops every string that contains another: if 还差 occurs, so does 差."""
     ordered = sorted(strings, key=len)
@@ -310,7 +318,7 @@ class _Extractor:
         plus a little for every character it needs at all."""
         factors = set(self.seq(items))
         width = _P.SubPattern(_P.State(), list(items)).getwidth()[0]
-        return sum(_selectivity(f)[0] for f in factors) + 0.25 * width
+        return sum(_rarity(f) for f in factors) + 0.25 * width
 
     def segments(self, items: Any) -> list[list[Any]]:
         """The runs of items between the gaps (and between anything RE2 might
@@ -331,7 +339,7 @@ class _Extractor:
                 candidates.append((self.score(run), emitted, set(self.seq(run))))
         for factor in set(self.seq(items)):
             width = min(len(s) for s in factor)
-            score = _selectivity(factor)[0] + 0.25 * width
+            score = _rarity(factor) + 0.25 * width
             candidates.append((score, literal_alternation(factor), {factor}))
         if not candidates:
             return None

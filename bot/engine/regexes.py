@@ -49,18 +49,15 @@ def _plain(s: str, fold: bool) -> bytes | None:
     return s.encode("utf-8")
 
 
-class _Clause:
-    """One clause of a pattern with gaps. Its most selective factor is a member
-    of both of the field's sets; the others are members of the long texts' set
-    (``rest_ids``), and are looked for with ``in`` in short texts (``rest``)."""
+_Check = tuple[int, tuple[tuple[bytes, ...], ...], frozenset[int], Callable[[bytes], bool]]
+"""One clause of a pattern with gaps, as the match loop reads it: the id of the
+condition, the factors to look for with ``in`` in a short text, the set
+members of all the factors (for a long text), and the pattern's own matcher."""
 
-    __slots__ = ("rest", "rest_ids", "unit")
 
-    def __init__(self, unit: int, rest: tuple[tuple[bytes, ...], ...], rest_ids: frozenset[int]) -> None:
-        self.unit = unit
-        self.rest = rest
-        self.rest_ids = rest_ids
-
+MAX_PLAIN = 8
+"""Most ``in`` searches to try on a short text before running a pattern: each
+costs a fraction of an RE2 call (a tenth on a short text)."""
 
 LONG_TEXT = 240
 """Bytes from which a text's factors are all found by one RE2 set pass: ``in``
@@ -74,14 +71,13 @@ class _FieldPatterns:
     for long texts, a second set holds every factor as well."""
 
     __slots__ = (
+        "checks",
+        "cond_of",
         "fold",
-        "free_ids",
         "long_match",
         "matchers",
-        "n_free",
         "short_match",
         "trigger_members",
-        "triggers",
         "unit_ids",
     )
 
@@ -89,7 +85,7 @@ class _FieldPatterns:
         opts = re2_options(case_sensitive=raw)
         self.fold = not raw
         members: list[str] = []
-        self.free_ids: list[int] = []
+        free_ids: list[int] = []
         self.unit_ids: list[int] = []
         self.matchers: list[Callable[[bytes], bool]] = []
         unit_clauses: list[list[Clause]] = []
@@ -97,107 +93,107 @@ class _FieldPatterns:
             pattern = cond.source or cond.pattern
             if not (has_gap(pattern) and _UNANCHORED is not None):
                 members.append(pattern)
-                self.free_ids.append(cond.cond_id)
+                free_ids.append(cond.cond_id)
                 continue
             alternatives = split_alternatives(pattern)
             compiled = [cond.compiled] if len(alternatives) == 1 else _compile_all(alternatives, opts)
             if compiled is None:
                 alternatives, compiled = [pattern], [cond.compiled]
+            in_set: list[str] = []
             for alt, regexp in zip(alternatives, compiled, strict=True):
                 clauses = required_clauses(alt, case_sensitive=raw) if has_gap(alt) else None
                 if not clauses:
-                    members.append(alt)
-                    self.free_ids.append(cond.cond_id)
+                    in_set.append(alt)
                     continue
                 self.unit_ids.append(cond.cond_id)
                 self.matchers.append(_matcher(regexp))
                 unit_clauses.append(clauses)
-        self.n_free = len(members)
+            if in_set:  # together again: they answer for the same condition
+                members.append("|".join(in_set))
+                free_ids.append(cond.cond_id)
+        n_free = len(members)
         member_of: dict[str, int] = {}
         for clauses in unit_clauses:  # triggers first: the short texts' set stops after them
             for clause in clauses:
-                member_of.setdefault(clause.trigger, len(member_of) + self.n_free)
-        n_short = len(member_of) + self.n_free
+                member_of.setdefault(clause.trigger, len(member_of) + n_free)
+        n_short = len(member_of) + n_free
         for clauses in unit_clauses:
             for clause in clauses:
                 for factor in clause.factors:
-                    member_of.setdefault(literal_alternation(factor), len(member_of) + self.n_free)
-        self.triggers: dict[int, list[_Clause]] = {}
-        """Set member (a clause's trigger) -> the clauses it is the trigger of."""
+                    member_of.setdefault(literal_alternation(factor), len(member_of) + n_free)
+        checks: list[list[_Check]] = [[] for _ in range(n_free + len(member_of))]
         for unit, clauses in enumerate(unit_clauses):
             for clause in clauses:
-                rest = []
-                for factor in clause.factors:
+                rest: list[tuple[bytes, ...]] = []
+                searches = 0
+                for factor in sorted(clause.factors, key=len):
                     plain = [_plain(s, self.fold) for s in sorted(factor)]
+                    searches += len(plain)
+                    if searches > MAX_PLAIN:
+                        break  # running the pattern costs less than more searches
                     if None not in plain:
                         rest.append(tuple(p for p in plain if p is not None))
                 rest_ids = frozenset(member_of[literal_alternation(f)] for f in clause.factors)
-                self.triggers.setdefault(member_of[clause.trigger], []).append(
-                    _Clause(unit, tuple(rest), rest_ids)
-                )
-        self.trigger_members = frozenset(self.triggers)
+                check = (self.unit_ids[unit], tuple(rest), rest_ids, self.matchers[unit])
+                checks[member_of[clause.trigger]].append(check)
+        self.checks: Callable[[int], list[_Check]] = checks.__getitem__
+        """Set member -> the clauses it is the trigger of."""
+        self.trigger_members = frozenset(i for i, c in enumerate(checks) if c)
+        cond_of: list[int | None] = [*free_ids, *(None for _ in member_of)]
+        self.cond_of: Callable[[int], int | None] = cond_of.__getitem__
+        """Set member -> the id of the condition it answers for (None: a factor)."""
         extra = sorted(member_of, key=member_of.__getitem__)
-        self.short_match = _set_matcher(members + extra[: n_short - self.n_free], opts)
+        self.short_match = _set_matcher(members + extra[: n_short - n_free], opts)
         self.long_match = (
-            _set_matcher(members + extra, opts) if len(extra) > n_short - self.n_free else self.short_match
+            _set_matcher(members + extra, opts) if len(extra) > n_short - n_free else self.short_match
         )
 
-    def match(self, data: bytes) -> list[int]:
+    def match(self, data: bytes) -> frozenset[int]:
         if len(data) >= LONG_TEXT:
             return self._match_long(data)
         found = self.short_match(data)
         if not found:
-            return []
-        n_free = self.n_free
-        free_ids = self.free_ids
-        out = [free_ids[i] for i in found if i < n_free]
-        if len(out) == len(found):
+            return _NONE
+        out = frozenset(map(self.cond_of, found))
+        if None not in out:
             return out
-        triggers = self.triggers
-        text = data.lower() if self.fold else data
-        run: set[int] = set()
-        for i in found:
-            for clause in triggers.get(i, ()):
-                unit = clause.unit
-                if unit in run:
-                    continue
-                for factor in clause.rest:
-                    for s in factor:
-                        if s in text:
+        ids = set(out)
+        ids.discard(None)
+        text = None
+        for checks in map(self.checks, found):
+            for cond_id, rest, _ids, matcher in checks:
+                if cond_id in ids:
+                    continue  # already known to match
+                if rest:
+                    if text is None:
+                        text = data.lower() if self.fold else data
+                    for factor in rest:
+                        for s in factor:
+                            if s in text:
+                                break
+                        else:
                             break
                     else:
-                        break
-                else:
-                    run.add(unit)
-        matchers = self.matchers
-        unit_ids = self.unit_ids
-        for unit in run:
-            if matchers[unit](data):
-                out.append(unit_ids[unit])
-        return out
+                        rest = ()
+                    if rest:
+                        continue  # a factor is missing
+                if matcher(data):
+                    ids.add(cond_id)
+        return frozenset(ids)
 
-    def _match_long(self, data: bytes) -> list[int]:
+    def _match_long(self, data: bytes) -> frozenset[int]:
         found = self.long_match(data)
         if not found:
-            return []
-        n_free = self.n_free
-        free_ids = self.free_ids
-        out = [free_ids[i] for i in found if i < n_free]
-        if len(out) == len(found):
-            return out
-        present = set(found)
-        triggers = self.triggers
-        run: set[int] = set()
-        for i in present & self.trigger_members:
-            for clause in triggers[i]:
-                if clause.rest_ids <= present:
-                    run.add(clause.unit)
-        matchers = self.matchers
-        unit_ids = self.unit_ids
-        for unit in run:
-            if matchers[unit](data):
-                out.append(unit_ids[unit])
-        return out
+            return _NONE
+        ids = set(map(self.cond_of, found))
+        if None in ids:
+            ids.discard(None)
+            present = set(found)
+            for checks in map(self.checks, present & self.trigger_members):
+                for cond_id, _rest, rest_ids, matcher in checks:
+                    if cond_id not in ids and rest_ids <= present and matcher(data):
+                        ids.add(cond_id)
+        return frozenset(ids)
 
 
 _UNANCHORED = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
@@ -255,7 +251,4 @@ class RegexIndex:
         entry = self.sets.get((name, raw))
         if entry is None:
             return None
-        if not data:
-            return _NONE
-        found = entry.match(data)
-        return frozenset(found) if found else _NONE
+        return entry.match(data) if data else _NONE
