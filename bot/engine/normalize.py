@@ -219,16 +219,16 @@ _HANZI_SPLIT_RE = re.compile(
 )
 _PHONE_RE = re.compile(r"[0-9](?<![0-9][0-9])[0-9]{2,3}(?:[ \-][0-9]{3,4}){1,3}(?![0-9])")
 
-# Cheap necessary conditions for steps 4 and 5, each written as (the characters a
-# match can start with, the rest of the match after that character), so that they
-# can be searched for one by one or all at once (:data:`_NUMBERS_SPLITS_ANY`).
+# Cheap necessary conditions for steps 4 and 5 (each step runs only if its guard
+# is found), written as (the characters a match can start with, the rest of the
+# match after that character).
 _CN_UNIT = f"[0-9{_CN_DIGIT_CHARS}]"
-_GUARDS = {
+_GUARDS = [
     # hanzi, mark, hanzi, mark, hanzi
-    "hanzi_split": (",、。.;!", f"(?<={_CJK_RE_CLASS}.){_CJK_RE_CLASS}[,、。.;!]{_CJK_RE_CLASS}"),
+    (",、。.;!", f"(?<={_CJK_RE_CLASS}.){_CJK_RE_CLASS}[,、。.;!]{_CJK_RE_CLASS}"),
     # five digits or numerals in a row (at most one space or dash between two), at
     # least one a numeral: the first numeral of the five is the 1st, 2nd, ... 5th
-    "cn_digits": (
+    (
         f"0-9{_CN_DIGIT_CHARS}",
         "|".join(
             [f"(?<=[{_CN_DIGIT_CHARS}])(?:[ -]?{_CN_UNIT}){{4}}"]
@@ -239,24 +239,44 @@ _GUARDS = {
         ),
     ),
     # a lone letter or digit, a separator, a letter or digit
-    "split": ("0-9a-z", rf"(?<![0-9a-z][0-9a-z]){_SPLIT_SEP}[0-9a-z](?![0-9a-z])"),
+    ("0-9a-z", rf"(?<![0-9a-z][0-9a-z]){_SPLIT_SEP}[0-9a-z](?![0-9a-z])"),
     # three digits, a space or dash, a digit
-    "phone": ("0-9", r"[0-9]{2}[ \-][0-9]"),
-}
+    ("0-9", r"[0-9]{2}[ \-][0-9]"),
+]
 
 
-def _guard(first: str, rest: str) -> re.Pattern[str]:
-    return re.compile(f"[{first}](?:{rest})")
+def _any_of(conditions: list[tuple[str, str]]) -> str:
+    """One regex for "any of these (first characters, rest) conditions", which still
+    starts with a character class."""
+    return "[{}](?:{})".format(*_either(conditions))
 
 
-_HANZI_SPLIT_ANY, _CN_ANY, _SPLIT_ANY, _PHONE_ANY = (_guard(*g) for g in _GUARDS.values())
-_NUMBERS_SPLITS_ANY = re.compile(
-    "["
-    + "".join(first for first, _ in _GUARDS.values())
-    + "](?:"
-    + "|".join(f"(?<=[{first}])(?:{rest})" for first, rest in _GUARDS.values())
-    + ")"
-)
+def _either(conditions: list[tuple[str, str]]) -> tuple[str, str]:
+    """``conditions`` as one (first characters, rest) condition."""
+    firsts = "".join(first for first, _ in conditions)
+    rests = "|".join(f"(?<=[{first}])(?:{rest})" for first, rest in conditions)
+    return firsts, rests
+
+
+_HANZI_SPLIT_ANY, _CN_ANY, _SPLIT_ANY, _PHONE_ANY = (re.compile(_any_of([g])) for g in _GUARDS)
+# All four at once, each weakened so that it starts at a rarer character (a mark,
+# a numeral, a separator): ordinary letters and digits never stop the scan.
+_NUMBERS_SPLITS = [
+    _GUARDS[0],
+    # a numeral next to a digit or numeral
+    (
+        _CN_DIGIT_CHARS,
+        f"[ -]?{_CN_UNIT}|(?<={_CN_UNIT}.)|(?<={_CN_UNIT}[ -].)",
+    ),
+    # the separator of a lone letter or digit and a letter or digit
+    (
+        _SPLIT_SEP[1:-1],
+        "(?<=[0-9a-z].)(?<![0-9a-z][0-9a-z].)[0-9a-z](?![0-9a-z])",
+    ),
+    # the space or dash after three digits, then a digit
+    (r" \-", r"(?<=[0-9]{3}.)[0-9]"),
+]
+_NUMBERS_SPLITS_ANY = re.compile(_any_of(_NUMBERS_SPLITS))
 
 # Aliases of 微信 / QQ. Keys are in normalised form (after steps 1-5).
 _ALIASES: dict[str, str] = {}
@@ -357,6 +377,26 @@ _ALL_ALIASES = {
     "jia wei": "加微信",
     "jiawei": "加微信",
 }
+
+
+def _alias_pairs() -> list[tuple[str, str]]:
+    """Step 6 can change a text only where two characters start an alias: the first
+    two of a key, a v/q/微-like hanzi before ":" (a label), "ji" (jia wei:), or a
+    hanzi before v or q. (Keep in step with new non-literal alternatives.)"""
+    seconds: dict[str, set[str]] = {}
+    pairs = [k[:2] for k in (*_ALIASES, *_ASCII_ALIASES)] + [c + ":" for c in "vq微薇威徽卫"]
+    for first, second in [*pairs, "ji"]:
+        seconds.setdefault(first, set()).add(second)
+    return [(re.escape(c), "[" + "".join(map(re.escape, sorted(seconds[c]))) + "]") for c in seconds] + [
+        ("vq", f"(?<={_CJK_RE_CLASS}.)")
+    ]
+
+
+# Whether any of steps 2-6 can change a text, in one scan that stops only at a
+# filler, a mark, a numeral, a separator or the first character of an alias:
+# most messages need nothing more.
+# (Grouped, so that a character that starts no alias fails all of them at once.)
+_ANY_STEP = re.compile(_any_of([(_FILLER[1:-1], ""), _either(_NUMBERS_SPLITS), _either(_alias_pairs())]))
 # In ASCII text only a space next to a sentence mark (not "." which is itself a
 # separator) is squeezed, and only the ASCII aliases can occur.
 _ASCII_PUNCT_WS_RE = re.compile(r"\s+(?=[,!?;:])|(?<=[,!?;:])\s+")
@@ -421,6 +461,8 @@ def _folded_ascii(t: str) -> str:
 
 def _folded(t: str) -> str:
     """Steps 2-6 on the output of the character table."""
+    if _ANY_STEP.search(t) is None:
+        return t
     if _FILLER_ANY.search(t) is not None:
         t = _squeeze(t)
     if _NUMBERS_SPLITS_ANY.search(t) is not None:
@@ -432,7 +474,7 @@ def _folded(t: str) -> str:
             t = _SPLIT_RE.sub(_join, t)
         if _PHONE_ANY.search(t) is not None:
             t = _PHONE_RE.sub(_phone, t)
-    # no guard: the alias regex is itself a fast scan (see _by_first_character)
+    # the alias regex is itself a fast scan (see _by_first_character)
     return _ALIAS_RE.sub(_alias, t)
 
 
