@@ -1,23 +1,27 @@
-"""Literal prefilter for RE2 patterns (in the manner of RE2's FilteredRE2).
+"""Prefilter for RE2 patterns with gaps (in the manner of RE2's FilteredRE2).
 
-Patterns with gaps (``.{0,10}``, ``.*``, ``[^…]``) make a combined RE2 set's
-DFA explode, so each runs alone, and only when the text holds what every match
-of it must hold. :func:`required_clauses` works that out from the pattern's
-syntax tree: one *clause* per top-level alternative, each a list of *factors*
-that must all occur, each factor a few strings one of which must occur. So
+Patterns with gaps (``.{0,10}``, ``.*``, ``[^…]{1,5}``) make a combined RE2
+set's DFA explode, so each runs alone, and only when the text holds what every
+match of it must hold. :func:`required_clauses` works that out from the
+pattern's syntax tree: one *clause* per top-level alternative, each a *trigger*
+(a gap-free run of the pattern's own items, or one factor, whichever looks
+rarer; it joins the field's RE2 set) and further *factors* that must all
+occur, each a few strings one of which must occur. So
 ``(差|还差|就差).{0,6}(助力|一刀|砍)`` needs 差 **and** one of 助力/一刀/砍: a
 message with only 差 in it (还差一点) does not run the pattern at all. The
 pattern still decides: the prefilter only skips patterns that cannot match.
 
 The syntax tree is the stdlib parser's; where RE2's syntax differs from it
-(``\\p{Han}``, ``\\C``, ``\\Q…\\E``, ``[[:alpha:]]``, ``x{,3}``) the pattern
-gets no clauses and simply always runs.
+(``\\C``, ``\\Q…\\E``, ``[[:alpha:]]``, ``x{,3}``, or anything the parser warns
+about) the pattern gets no clauses and simply always runs; ``\\p{Han}`` becomes a
+placeholder that is never a literal and ends a trigger.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import warnings
 from typing import Any, NamedTuple
 
 try:  # Python 3.11+
@@ -64,11 +68,19 @@ def has_gap(pattern: str) -> bool:
     character (``.{0,N}``, ``.*``, ``[^…]{1,5}``). A lone ``[^…]`` is no gap."""
     if _GAP.search(pattern) is None:
         return False
+    parsed = _parse(pattern)
+    return True if parsed is None else _has_gap_items(parsed)
+
+
+def _parse(pattern: str) -> Any:
+    """The stdlib parser's tree of an RE2 pattern, or None where it cannot read
+    it, or warns that it might read it differently one day (``[[``, ``--``)."""
     try:
-        parsed = _P.parse(_RE2_ONLY.sub(_PLACEHOLDER, pattern))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return _P.parse(_RE2_ONLY.sub(_PLACEHOLDER, pattern))
     except Exception:
-        return True
-    return _has_gap_items(parsed)
+        return None
 
 
 def split_alternatives(pattern: str) -> list[str]:
@@ -335,7 +347,7 @@ class _Extractor:
         candidates: list[tuple[float, str, set[Factor]]] = []
         for run in self.segments(items) if with_segments else ():
             emitted = _emit(run)
-            if emitted is not None and run:
+            if emitted is not None and _P.SubPattern(_P.State(), run).getwidth()[0] > 0:  # never empty
                 candidates.append((self.score(run), emitted, set(self.seq(run))))
         for factor in set(self.seq(items)):
             width = min(len(s) for s in factor)
@@ -357,9 +369,8 @@ def required_clauses(pattern: str, case_sensitive: bool) -> list[Clause] | None:
     looked for with the same case sensitivity."""
     if _UNSURE.search(pattern):
         return None
-    try:
-        parsed = _P.parse(_RE2_ONLY.sub(_PLACEHOLDER, pattern))
-    except Exception:  # an RE2 pattern the stdlib parser cannot read: no prefilter
+    parsed = _parse(pattern)
+    if parsed is None:  # an RE2 pattern the stdlib parser cannot read: no prefilter
         return None
     # a cased letter is a literal where the set looks for it as the pattern does: case-folded
     # when the field is, exactly when it is not (unless part of the pattern switches to (?i))

@@ -3,16 +3,23 @@ in one pass: which patterns match a text, so that only those run again to find
 their span.
 
 Patterns without gaps share one RE2 set (its DFA stays small and warms at
-once); patterns with gaps (``.{0,10}``, ``.*``, ``[^…]``) would make that
-set's DFA explode, so each runs alone, and only when the text holds every
-factor of one of its clauses (:mod:`bot.engine.prefilter`). A pattern's
-top-level alternatives are taken one by one: those without gaps join the set,
-the others are prefiltered (and run) alone. The patterns still decide: the
-prefilter only skips what cannot match.
+once); patterns with gaps (``.{0,10}``, ``.*``, ``[^…]{1,5}``) would make that
+set's DFA explode, so each runs alone, and only when the text holds what all
+its matches hold (:mod:`bot.engine.prefilter`): a gap-free piece of it (the
+*trigger*, a further member of the same set, so one call answers both) and
+every other *factor* of one of its clauses. A pattern's top-level alternatives
+are taken one by one: those without gaps join the set, the others are
+prefiltered (and run) alone. The patterns still decide: the prefilter only
+skips what cannot match.
+
+Short texts look for the other factors with ``in`` (a few, else the pattern
+just runs); long ones get a second set that holds every factor as well, since
+``in`` costs as much as a set pass there and the set answers all at once.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -59,7 +66,7 @@ MAX_PLAIN = 8
 """Most ``in`` searches to try on a short text before running a pattern: each
 costs a fraction of an RE2 call (a tenth on a short text)."""
 
-LONG_TEXT = 240
+LONG_TEXT = 400
 """Bytes from which a text's factors are all found by one RE2 set pass: ``in``
 on a long text costs as much as that pass (UTF-8 hanzi share their lead and
 continuation bytes, so the search skips little), on a short one next to nothing."""
@@ -67,13 +74,14 @@ continuation bytes, so the search skips little), on a short one next to nothing.
 
 class _FieldPatterns:
     """The patterns on one field. An RE2 set holds those without gaps and, as
-    further members, the most selective factor of every clause of the others;
-    for long texts, a second set holds every factor as well."""
+    further members, the trigger of every clause of the others; for long texts,
+    a second set holds every other factor as well."""
 
     __slots__ = (
         "checks",
         "cond_of",
         "fold",
+        "long_from",
         "long_match",
         "matchers",
         "short_match",
@@ -144,12 +152,17 @@ class _FieldPatterns:
         """Set member -> the id of the condition it answers for (None: a factor)."""
         extra = sorted(member_of, key=member_of.__getitem__)
         self.short_match = _set_matcher(members + extra[: n_short - n_free], opts)
-        self.long_match = (
-            _set_matcher(members + extra, opts) if len(extra) > n_short - n_free else self.short_match
-        )
+        self.long_from = LONG_TEXT
+        """Texts this long use :meth:`_match_long` (never, if its set did not compile)."""
+        try:
+            self.long_match = (
+                _set_matcher(members + extra, opts) if len(extra) > n_short - n_free else self.short_match
+            )
+        except re2.error:  # too big: long texts take the short texts' way
+            self.long_match, self.long_from = self.short_match, sys.maxsize
 
     def match(self, data: bytes) -> frozenset[int]:
-        if len(data) >= LONG_TEXT:
+        if len(data) >= self.long_from:
             return self._match_long(data)
         found = self.short_match(data)
         if not found:
