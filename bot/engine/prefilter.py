@@ -19,6 +19,7 @@ placeholder that is never a literal and ends a trigger.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import warnings
@@ -72,6 +73,7 @@ def has_gap(pattern: str) -> bool:
     return True if parsed is None else _has_gap_items(parsed)
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse(pattern: str) -> Any:
     """The stdlib parser's tree of an RE2 pattern, or None where it cannot read
     it, or warns that it might read it differently one day (``[[``, ``--``)."""
@@ -325,13 +327,6 @@ class _Extractor:
     def best(factors: list[Factor]) -> Factor | None:
         return max(factors, key=_selectivity) if factors else None
 
-    def score(self, items: Any) -> float:
-        """Rough rarity of a piece: the UTF-8 bytes of the literals it needs,
-        plus a little for every character it needs at all."""
-        factors = set(self.seq(items))
-        width = _P.SubPattern(_P.State(), list(items)).getwidth()[0]
-        return sum(_rarity(f) for f in factors) + 0.25 * width
-
     def segments(self, items: Any) -> list[list[Any]]:
         """The runs of items between the gaps (and between anything RE2 might
         read differently): each matches inside every match of the sequence."""
@@ -344,19 +339,24 @@ class _Extractor:
         return [r for r in runs if r]
 
     def clause(self, items: Any, with_segments: bool) -> Clause | None:
+        """The alternative's trigger, the rarest-looking of its gap-free runs and
+        factors (by the literal bytes they need, plus a little for every character
+        they need at all), and its other factors."""
+        factors = sorted(set(self.seq(items)), key=lambda f: (-_rarity(f), sorted(f)))
         candidates: list[tuple[float, str, set[Factor]]] = []
         for run in self.segments(items) if with_segments else ():
             emitted = _emit(run)
-            if emitted is not None and _P.SubPattern(_P.State(), run).getwidth()[0] > 0:  # never empty
-                candidates.append((self.score(run), emitted, set(self.seq(run))))
-        for factor in set(self.seq(items)):
+            width = _P.SubPattern(_P.State(), run).getwidth()[0]
+            if emitted is not None and width > 0:  # a trigger never matches the empty text
+                inside = set(self.seq(run))
+                candidates.append((sum(map(_rarity, inside)) + 0.25 * width, emitted, inside))
+        for factor in factors:
             width = min(len(s) for s in factor)
-            score = _rarity(factor) + 0.25 * width
-            candidates.append((score, literal_alternation(factor), {factor}))
+            candidates.append((_rarity(factor) + 0.25 * width, literal_alternation(factor), {factor}))
         if not candidates:
             return None
-        _score, trigger, inside = max(candidates, key=lambda c: c[0])
-        rest = sorted(set(self.seq(items)) - inside, key=_selectivity, reverse=True)
+        _score, trigger, inside = max(candidates, key=lambda c: c[0])  # the first of equals
+        rest = [f for f in factors if f not in inside]
         return Clause(trigger, tuple(rest[:MAX_FACTORS]))
 
 
