@@ -85,17 +85,26 @@ def _needs_table_class() -> str:
     bitmap) and among the pictographs U+1F300-1FAFF; every other code point beyond
     the BMP is in it, so that the class stays a handful of ranges (each range is
     one more test per character)."""
-    get = _TABLE.get
-    exact = itertools.chain(range(0x10000), range(0x1F300, 0x1FB00))
+    exact = [*range(0x10000), *range(0x1F300, 0x1FB00)]
+    chars = list(map(chr, exact))
+    # (C-level loops: this runs at every start of the bot)
+    differs = map(str.__ne__, map(_TABLE.get, exact, chars), map(str.lower, chars))
     spans = [(0x03A3, 0x03A3), (0x10000, 0x1F2FF), (0x1FB00, 0x10FFFF)]
-    spans += [(cp, cp) for cp in exact if get(cp, chr(cp)) != chr(cp).lower()]
+    spans += [(cp, cp) for cp in itertools.compress(exact, differs)]
     merged: list[list[int]] = []
     for lo, hi in sorted(spans):
         if merged and lo <= merged[-1][1] + 1:
             merged[-1][1] = max(merged[-1][1], hi)
         else:
             merged.append([lo, hi])
-    return "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in merged) + "]"
+    return "[" + "".join(_class_range(lo, hi) for lo, hi in merged) + "]"
+
+
+def _class_range(lo: int, hi: int) -> str:
+    first = re.escape(chr(lo)) if lo >= 0x20 else f"\\x{lo:02x}"
+    if lo == hi:
+        return first
+    return f"{first}-{re.escape(chr(hi))}"
 
 
 _NEEDS_TABLE = re.compile(_needs_table_class())
