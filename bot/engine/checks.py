@@ -37,6 +37,9 @@ MAX_FIELD_CHARS = 100_000
 """Text beyond this is not scanned (a 1 MB paste is judged on its first 100k characters)."""
 
 _CONTENT_EXTRA = ("title", "description", "app", "card_name")
+_CONTENT_SET = frozenset(_CONTENT_EXTRA)
+_OPTIONAL_FIELDS = ("title", "description", "app", "card_name", "file_name", "url", "sender_name")
+"""Fields present when not empty (``text``, ``acrostic`` and ``links`` are worked out)."""
 _PLAIN_FIELDS = frozenset({"title", "description", "app", "card_name", "url", "sender_name"})
 _LIGHT_FIELDS = frozenset({"file_name", "url"})
 """Fields folded character by character only (case, width, simplified), since
@@ -93,6 +96,7 @@ class Context:
         "_norm",
         "_raw",
         "_regex",
+        "fingerprint_basis",
         "is_exempt",
         "memo",
         "message",
@@ -127,6 +131,8 @@ class Context:
         self._bytes: dict[tuple[str, bool], bytes] = {}
         self.memo = memo
         """The engine's results for short fields that repeat (names, app names)."""
+        self.fingerprint_basis: str | None = None
+        """A text whose flood fingerprint is the normalised text's, when known cheaper."""
 
     def present(self, name: str) -> bool:
         """Whether the field can hold anything at all (cheap: no normalisation)."""
@@ -138,6 +144,21 @@ class Context:
         if name == "links":
             return bool(m.url or m.qr_payloads or self.links())
         return bool(getattr(m, name, ""))
+
+    def present_fields(self) -> set[str]:
+        """Every field name for which :meth:`present` holds, in one go."""
+        m = self.message
+        out = {name for name in _OPTIONAL_FIELDS if getattr(m, name)}
+        text = m.text
+        if text:
+            out.add("text")
+            if text.count("\n") >= 2:
+                out.add("acrostic")
+        elif out & _CONTENT_SET:
+            out.add("text")
+        if m.url or m.qr_payloads or self.links():
+            out.add("links")
+        return out
 
     def raw(self, name: str) -> str:
         value = self._raw.get(name)
@@ -212,6 +233,10 @@ class Context:
     def regex_may_match(self, cond: Regex) -> bool:
         ids = self.regex_ids(cond.field, cond.raw)
         return ids is None or cond.cond_id in ids
+
+    def set_links(self, links: list[str]) -> None:
+        """The message's links, when the caller already knows them."""
+        self._links = links
 
     def links(self) -> list[str]:
         if self._links is None:
@@ -677,6 +702,9 @@ def walk(cond: Condition):
 _STOP = "\\s<>\"'，。\u3000-\u9fff\uff00-\uffef"
 _SCHEME_LINK_RE = re.compile(f"(?:https?|weixin|wxp|alipays?|taobao|tbopen)://[^{_STOP}]+")
 _HOSTISH_RE = re.compile(r"[a-z0-9][a-z0-9.\-]*")
+# the runs of _HOSTISH_RE that hold a dot (only those can be a domain), each from the
+# same start as there: the first letter or digit of a maximal run of [a-z0-9.-]
+_DOTTED_RE = re.compile(r"(?<![a-z0-9.\-])[.\-]*+([a-z0-9][a-z0-9\-]*+\.[a-z0-9.\-]*+)")
 _PATH_RE = re.compile(f"[/?#][^{_STOP}]*")
 _LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?")
 TLDS = frozenset(
@@ -741,15 +769,15 @@ def find_links(text: str) -> list[str]:
         return found
     k = 0  # next scheme link that may cover a token (both come in text order)
     covered = 0  # end of the last link found here, path included
-    for m in _HOSTISH_RE.finditer(text):
-        start = m.start()
+    for m in _DOTTED_RE.finditer(text):
+        start = m.start(1)
         if start < covered or (start > 0 and text[start - 1] in "@_."):
             continue
         while k < len(taken) and taken[k][1] <= start:
             k += 1
         if k < len(taken) and taken[k][0] <= start:
             continue
-        host = m.group(0).rstrip(".-")
+        host = m.group(1).rstrip(".-")
         labels = host.split(".")
         if len(labels) < 2 or labels[-1] not in TLDS:
             continue

@@ -13,7 +13,8 @@ only a rule that fires builds its evidence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
@@ -22,8 +23,10 @@ import ahocorasick_rs
 from bot.engine import checks as C
 from bot.engine.flood import FloodPlan, FloodTracker, message_fingerprint
 from bot.engine.model import Example, FloodSpec, Rule, RuleSet
+from bot.engine.normalize import fingerprint
 from bot.engine.pinyin import PinyinIndex
 from bot.engine.regexes import RegexIndex
+from bot.engine.screen import Screen
 from bot.errors import RulesError
 from bot.events import Message, MessageType, Sender
 from bot.verdicts import Evidence, Severity, Violation
@@ -96,6 +99,30 @@ class WordIndex:
                 if cid not in hits:
                     hits[cid] = (s, e)
         return hits
+
+
+_LATIN_PAIR = re.compile("[a-z]{2}")
+
+
+def _has_links(ctx: C.Context) -> bool:
+    return bool(ctx.message.qr_payloads or ctx.links())
+
+
+def _has_qr(ctx: C.Context) -> bool:
+    return bool(ctx.message.qr_payloads)
+
+
+def _gate(cond: C.Condition | None) -> Callable[[C.Context], bool] | None:
+    """A cheap necessary condition for a rule that needs no word or pattern
+    (a ``domain:`` or ``qr:`` rule needs a link or a QR code), or None."""
+    if isinstance(cond, C.Domain):
+        return _has_qr if cond.qr_only or cond.any_qr else _has_links
+    if isinstance(cond, C.AllOf):
+        for item in cond.items:
+            gate = _gate(item)
+            if gate is not None:
+                return gate
+    return None
 
 
 @dataclass
@@ -182,11 +209,46 @@ class Engine:
         for c in regex_conds:
             if (c.field, c.raw) not in self.regexes.sets:
                 self._regex_rules.setdefault((c.field, c.raw), set()).update(self._by_word.get(c.cond_id, ()))
+        self._always_types: dict[MessageType, tuple[int, ...]] = {}
+        self._gates: list[Callable[[C.Context], bool] | None] = [
+            _gate(c.rule.when) if i in self._always else None for i, c in enumerate(self._compiled)
+        ]
+        self._pinyin_always = bool(self.pinyin.homophone_conds)
+        self._screen = self._build_screen(required)
         specs = [r.flood for r in rules.rules if r.flood is not None]
         specs += [s for room in rules.rooms for s in room.flood.values()]
         self._horizon = max([s.horizon for s in specs], default=0.0)
         self._rooms: dict[tuple[str, str], RoomView] = {}
         self._memo: dict = {}
+
+    def _build_screen(self, required: set[int]) -> Screen | None:
+        """The pre-screen for the text field (see :mod:`bot.engine.screen`), or
+        None when it could not be sound: a lexicon that takes homophones, or a
+        rule that can hold on a text without any literal of ours."""
+        if self._pinyin_always or ("text", False) in self._regex_rules:
+            return None
+        rules = []
+        for rule in self.rules.rules:
+            if rule.when is None or rule.flood is not None:
+                continue
+            triggers = [
+                c
+                for c in C.walk(rule.when)
+                if isinstance(c, C.Words | C.Regex)
+                and c.cond_id in required
+                and c.field == "text"
+                and not getattr(c, "raw", False)
+            ]
+            rules.append((rule.when, triggers))
+        added = [
+            c
+            for room in self.rules.rooms
+            for cond in room.add_words.values()
+            for c in C.walk(cond)
+            if isinstance(c, C.Words) and c.field == "text"
+        ]
+        screen = Screen(rules, added)
+        return screen if screen.complete else None
 
     def with_rules(self, rules: RuleSet) -> Engine:
         return Engine(rules, flood=self.flood)
@@ -227,32 +289,60 @@ class Engine:
             sender = Sender(message.sender_id)
         if sender.is_bot:
             return []
-        if not isinstance(message.type, MessageType):  # a sloppy caller passed "image"
+        mtype = message.type
+        if mtype.__class__ is not MessageType:  # a sloppy caller passed "image"
             message = replace(message, type=MessageType.parse(str(message.type)))
-        view = self.room_view(message.room_id, message.room_topic or "")
+            mtype = message.type
+        view = self._rooms.get((message.room_id, message.room_topic or ""))
+        if view is None:
+            view = self.room_view(message.room_id, message.room_topic or "")
         settings = self.rules.settings
-        if sender.is_exempt or message.sender_id in settings.exempt or message.sender_id in view.exempt:
+        sid = message.sender_id
+        if sender.is_exempt or sid in settings.exempt or sid in view.exempt:
             return []
         ctx = C.Context(message, sender, settings, self.index.scan, regexes=self.regexes, memo=self._memo)
-        candidates: set[int] = set(self._always)
+        screened = False
+        screen = self._screen
+        if (
+            screen is not None
+            and message.text
+            and not (message.title or message.description or message.app or message.card_name)
+        ):
+            raw = ctx.raw("text")
+            skeleton = screen.clear(raw)
+            if skeleton is not None:
+                # nothing in the text can make a rule a candidate; without Latin letters it holds no link
+                screened = True
+                ctx.set_links([message.url] if message.url else [])
+                ctx.fingerprint_basis = screen.fingerprint_basis(raw, skeleton)
+        present = ctx.present_fields()
+        candidates: set[int] = set()
+        for i in self._always_by_type(mtype):
+            if self._gates[i] is None or self._gates[i](ctx):
+                candidates.add(i)
         by_word = self._by_word
+        added_rules = self._added_word_rules
         for name in self._fields:
-            if not ctx.present(name):
+            if name not in present or (screened and name == "text"):
                 continue
             hits = ctx.hits(name)
             if name == "text" and self.pinyin.active:
-                extra = self.pinyin.scan(C.blank_links(ctx.norm("text")), hits)
-                if extra:
-                    hits.update(extra)
+                norm = ctx.norm("text")
+                # a pinyin hit needs two typed letters in a row, unless a lexicon takes homophones
+                if self._pinyin_always or _LATIN_PAIR.search(norm) is not None:
+                    extra = self.pinyin.scan(C.blank_links(norm), hits)
+                    if extra:
+                        hits.update(extra)
             for cid in hits:
                 rules = by_word.get(cid)
                 if rules:
                     candidates.update(rules)
-                added = self._added_word_rules.get(cid)
-                if added:
-                    candidates.update(added)
+                if added_rules:
+                    added = added_rules.get(cid)
+                    if added:
+                        candidates.update(added)
         for name, raw in self._regex_fields:
-            if not ctx.present(name):
+            if name not in present or (screened and name == "text" and not raw):
                 continue
             ids = ctx.regex_ids(name, raw)
             if ids is None:
@@ -263,13 +353,25 @@ class Engine:
                 if rules:
                     candidates.update(rules)
         out: list[Violation] = []
-        for i in sorted(candidates):
-            v = self._judge(self._compiled[i], ctx, view)
-            if v is not None:
-                out.append(v)
+        if candidates:
+            compiled = self._compiled
+            for i in sorted(candidates) if len(candidates) > 1 else candidates:
+                v = self._judge(compiled[i], ctx, view)
+                if v is not None:
+                    out.append(v)
         if self._flood:
             out.extend(self._judge_flood(ctx, view, track))
         return out
+
+    def _always_by_type(self, mtype: MessageType) -> tuple[int, ...]:
+        """The rules that need no word or pattern and look at this message type."""
+        found = self._always_types.get(mtype)
+        if found is None:
+            found = tuple(
+                i for i in self._always if (t := self._compiled[i].rule.types) is None or mtype in t
+            )
+            self._always_types[mtype] = found
+        return found
 
     def _allowed(self, comp: _Compiled, ctx: C.Context, view: RoomView) -> bool:
         rule = comp.rule
@@ -324,7 +426,12 @@ class Engine:
         plan = self._flood_plan(view, message.type, ctx.sender.is_admin)
         if not plan.specs:
             return []
-        fp = message_fingerprint(message, ctx.norm("text")) if plan.needs_fingerprint else ""
+        if not plan.needs_fingerprint:
+            fp = ""
+        elif ctx.fingerprint_basis is not None and message.type is MessageType.TEXT:
+            fp = fingerprint(ctx.fingerprint_basis)
+        else:
+            fp = message_fingerprint(message, ctx.norm("text"))
         results = self.flood.observe(message, fp, plan, self._horizon, record=track)
         if results is None:
             return []

@@ -165,7 +165,7 @@ class FloodTracker:
         cutoff = at - horizon
         if history is None:
             history = array("d")
-        elif history[0] < cutoff:
+        elif history and history[0] < cutoff:
             i = STRIDE
             while i < len(history) and history[i] < cutoff:
                 i += STRIDE
