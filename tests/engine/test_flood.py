@@ -250,3 +250,11 @@ def test_windows_include_their_boundary():
     chat = Chat()
     copies = [("a", 0, "报销什么时候到"), ("a", 300, "报销什么时候到？"), ("a", 600, "报销什么时候到？？")]
     assert flagged(chat, copies) == [3]
+
+
+def test_a_member_whose_history_expired_during_an_untracked_look_is_still_judged():
+    chat = Chat()
+    chat.post("a", 0, "早上好")
+    hour_later = Message(id="try", room_id="r1", sender_id="a", at=T0 + timedelta(hours=1), text="看看")
+    chat.engine.evaluate(hour_later, Sender("a"), track=False)  # drops the old entry, records nothing
+    assert chat.post("a", 3601, "大家好") == []
