@@ -35,7 +35,7 @@ import ahocorasick_rs
 
 from bot.engine import checks as C
 from bot.engine import normalize as N
-from bot.engine.prefilter import required_clauses as _required_clauses
+from bot.engine import prefilter as P
 
 DELETABLE = re.compile(f"{N._SEP}|{N._SYMBOL}|[,、。.;!]|{N._SPLIT_SEP}|\\s")
 """Every character a normalisation step after the character fold may delete."""
@@ -53,8 +53,31 @@ def _cased(text: str) -> bool:
 _CN_RUN = re.compile(f"(?=[0-9{N._CN_DIGIT_CHARS}]{{5}})[0-9]{{0,4}}[{N._CN_DIGIT_CHARS}]")
 
 
-required_clauses = lru_cache(maxsize=8192)(_required_clauses)
-"""Rules are compiled again on every reload and in every test: parse each pattern once."""
+@lru_cache(maxsize=8192)
+def required_factors(pattern: str) -> tuple[tuple[P.Factor, ...], ...] | None:
+    """For each top-level alternative of ``pattern``, factors that all occur in
+    every match of it (a cased letter counts as a literal: callers compare case-
+    insensitively); None when some alternative needs no literal at all. Cached:
+    rules are compiled again on every reload and in every test."""
+    if P._UNSURE.search(pattern):
+        return None
+    try:
+        parsed = P._P.parse(P._RE2_ONLY.sub(P._PLACEHOLDER, pattern))
+    except Exception:
+        return None
+    extractor = P._Extractor(literal_case=True)
+    items = list(parsed)
+    while len(items) == 1 and items[0][0] is P._K.SUBPATTERN and not any(items[0][1][1:3]):
+        items = list(items[0][1][-1])
+    alternatives = items[0][1][1] if len(items) == 1 and items[0][0] is P._K.BRANCH else [items]
+    out = []
+    for alt in alternatives:
+        factors = tuple(sorted(set(extractor.seq(alt)), key=sorted))
+        if not factors:
+            return None
+        out.append(factors)
+    return tuple(out)
+
 
 EXTRA_RANGES = ((0x1680, 0x1680), (0x180E, 0x180E), (0x3040, 0x30FF))
 """Code points outside normalize's COMMON_RANGES that DELETABLE may match
@@ -244,7 +267,7 @@ class Screen:
                 return None
             # case-sensitive extraction keeps (微信|qq) as a factor; a string with a
             # Latin letter cannot occur in a screened text, whatever its case
-            found = required_clauses(cond.source or cond.pattern, True)
+            found = required_factors(cond.source or cond.pattern)
             if not found:
                 return None
             out: Clauses = []
