@@ -23,7 +23,6 @@ import ahocorasick_rs
 from bot.engine import checks as C
 from bot.engine.flood import FloodPlan, FloodTracker, message_fingerprint
 from bot.engine.model import Example, FloodSpec, Rule, RuleSet
-from bot.engine.normalize import fingerprint
 from bot.engine.pinyin import PinyinIndex
 from bot.engine.regexes import RegexIndex
 from bot.engine.screen import Screen
@@ -426,13 +425,16 @@ class Engine:
         plan = self._flood_plan(view, message.type, ctx.sender.is_admin)
         if not plan.specs:
             return []
+        text = ""
+        fp: str | None = ""
         if not plan.needs_fingerprint:
-            fp = ""
-        elif ctx.fingerprint_basis is not None and message.type is MessageType.TEXT:
-            fp = fingerprint(ctx.fingerprint_basis)
+            pass
+        elif message.type is MessageType.TEXT:
+            fp = None  # worked out from the text only if it is ever compared
+            text = ctx.fingerprint_basis if ctx.fingerprint_basis is not None else ctx.norm("text")
         else:
             fp = message_fingerprint(message, ctx.norm("text"))
-        results = self.flood.observe(message, fp, plan, self._horizon, record=track)
+        results = self.flood.observe(message, fp, plan, self._horizon, record=track, text=text)
         if results is None:
             return []
         out = []

@@ -72,6 +72,13 @@ room number, at, ... (an ``array`` holds no Python objects: small, and nothing
 for the garbage collector to walk)."""
 _HASH_BITS = (1 << 52) - 1
 """Fingerprint hashes are cut to 52 bits so that a double holds them exactly."""
+_UNKNOWN = float("nan")
+"""The hash of an entry whose fingerprint is worked out only when needed."""
+
+
+def _hash(fp: str) -> float:
+    """0.0 for no fingerprint (never compared), else a non-zero 52-bit hash."""
+    return float((hash(fp) & _HASH_BITS) or 1) if fp else 0.0
 
 
 def _check(
@@ -136,6 +143,10 @@ class FloodTracker:
         self._rooms: dict[str, int] = {}
         self._seen = 0
         self._stale: list[str] = []
+        self._pending: dict[str, list[str]] = {}
+        """Per member, the texts of entries whose fingerprint is not worked out yet
+        (NaN in the history), oldest first: a message is fingerprinted only when a
+        later message of the same member has to be compared with it."""
 
     def __len__(self) -> int:
         return len(self._members)
@@ -143,15 +154,20 @@ class FloodTracker:
     def observe(
         self,
         message: Message,
-        fp: str,
+        fp: str | None,
         plan: FloodPlan,
         horizon: float,
         *,
         record: bool = True,
+        text: str = "",
     ) -> list[tuple[Evidence, ...] | None] | None:
         """Check ``message`` against each of the plan's thresholds, then (with
         ``record``) remember it. Returns one result per spec (evidence when that
-        threshold is crossed), or None when none is."""
+        threshold is crossed), or None when none is.
+
+        ``fp`` is the message's fingerprint, or None to have it taken from
+        ``text`` (with :func:`~bot.engine.normalize.fingerprint`) only if it is
+        ever compared: most members say nothing else within the window."""
         at = message.at.timestamp()
         sender = message.sender_id
         rooms = self._rooms
@@ -169,7 +185,7 @@ class FloodTracker:
             i = STRIDE
             while i < len(history) and history[i] < cutoff:
                 i += STRIDE
-            del history[:i]
+            self._forget(sender, history, i)
         is_media = message.type in MEDIA_TYPES
         unit = True
         if is_media:
@@ -177,9 +193,13 @@ class FloodTracker:
                 if history[i + 3] == room and int(history[i + 2]) & MEDIA:
                     unit = at - history[i] > plan.album
                     break
-        h = float((hash(fp) & _HASH_BITS) or 1) if fp else 0.0
         results: list[tuple[Evidence, ...] | None] | None = None
         if history:  # a first message can cross no threshold (each needs at least two)
+            if fp is None:
+                fp = fingerprint(text)
+            if sender in self._pending:
+                self._resolve(sender, history)
+            h = _hash(fp)
             shown = fp[:60]
             n_fp = len(fp)
             for k, spec in enumerate(plan.specs):
@@ -188,16 +208,41 @@ class FloodTracker:
                     if results is None:
                         results = [None] * len(plan.specs)
                     results[k] = found
+        elif fp is None:
+            h = _UNKNOWN
+        else:
+            h = _hash(fp)
         if record:
+            if h != h:  # NaN: fingerprinted when compared
+                self._pending.setdefault(sender, []).append(text)
             history.extend((at, h, (UNIT if unit else 0) | (MEDIA if is_media else 0), room))
             if len(history) > MAX_ENTRIES * STRIDE:
-                del history[: len(history) - MAX_ENTRIES * STRIDE]
+                self._forget(sender, history, len(history) - MAX_ENTRIES * STRIDE)
             members[sender] = history
             members.move_to_end(sender)
             self._seen += 1
             if self._seen % EVICT_EVERY == 0:
                 self._evict(cutoff)
         return results
+
+    def _forget(self, sender: str, history: array, end: int) -> None:
+        """Drop the entries before index ``end`` (and the texts of those not fingerprinted)."""
+        pending = self._pending.get(sender)
+        if pending:
+            unknown = sum(1 for i in range(1, end, STRIDE) if history[i] != history[i])
+            del pending[:unknown]
+            if not pending:
+                del self._pending[sender]
+        del history[:end]
+
+    def _resolve(self, sender: str, history: array) -> None:
+        """Fingerprint the member's entries that were recorded without one."""
+        texts = self._pending.pop(sender)
+        k = 0
+        for i in range(1, len(history), STRIDE):
+            if history[i] != history[i]:
+                history[i] = _hash(fingerprint(texts[k]))
+                k += 1
 
     def _evict(self, cutoff: float) -> None:
         """Forget members idle since ``cutoff``, oldest first, a bounded number at a time."""
@@ -210,8 +255,10 @@ class FloodTracker:
                 break
         for key in self._stale:
             del store[key]
+            self._pending.pop(key, None)
         self._stale.clear()
 
     def clear(self) -> None:
         self._members.clear()
         self._rooms.clear()
+        self._pending.clear()

@@ -313,6 +313,8 @@ class Screen:
     def clear(self, raw: str) -> str | None:
         """The skeleton of ``raw`` when no required word or pattern can occur in
         its normalised form (the text field can make no rule a candidate), else None."""
+        if _ASCII_LETTER.search(raw) is not None:
+            return None  # (cheap) Latin letters: the full path
         skeleton = raw.translate(self._table)
         if _LATIN.search(skeleton) is not None:
             return None
