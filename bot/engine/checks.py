@@ -96,7 +96,6 @@ class Context:
         "_norm",
         "_raw",
         "_regex",
-        "fingerprint_basis",
         "is_exempt",
         "memo",
         "message",
@@ -131,8 +130,6 @@ class Context:
         self._bytes: dict[tuple[str, bool], bytes] = {}
         self.memo = memo
         """The engine's results for short fields that repeat (names, app names)."""
-        self.fingerprint_basis: str | None = None
-        """A text whose flood fingerprint is the normalised text's, when known cheaper."""
 
     def present(self, name: str) -> bool:
         """Whether the field can hold anything at all (cheap: no normalisation)."""
@@ -233,10 +230,6 @@ class Context:
     def regex_may_match(self, cond: Regex) -> bool:
         ids = self.regex_ids(cond.field, cond.raw)
         return ids is None or cond.cond_id in ids
-
-    def set_links(self, links: list[str]) -> None:
-        """The message's links, when the caller already knows them."""
-        self._links = links
 
     def links(self) -> list[str]:
         if self._links is None:

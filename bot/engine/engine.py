@@ -25,7 +25,6 @@ from bot.engine.flood import FloodPlan, FloodTracker, message_fingerprint
 from bot.engine.model import Example, FloodSpec, Rule, RuleSet
 from bot.engine.pinyin import PinyinIndex
 from bot.engine.regexes import RegexIndex
-from bot.engine.screen import Screen
 from bot.errors import RulesError
 from bot.events import Message, MessageType, Sender
 from bot.verdicts import Evidence, Severity, Violation
@@ -213,41 +212,11 @@ class Engine:
             _gate(c.rule.when) if i in self._always else None for i, c in enumerate(self._compiled)
         ]
         self._pinyin_always = bool(self.pinyin.homophone_conds)
-        self._screen = self._build_screen(required)
         specs = [r.flood for r in rules.rules if r.flood is not None]
         specs += [s for room in rules.rooms for s in room.flood.values()]
         self._horizon = max([s.horizon for s in specs], default=0.0)
         self._rooms: dict[tuple[str, str], RoomView] = {}
         self._memo: dict = {}
-
-    def _build_screen(self, required: set[int]) -> Screen | None:
-        """The pre-screen for the text field (see :mod:`bot.engine.screen`), or
-        None when it could not be sound: a lexicon that takes homophones, or a
-        rule that can hold on a text without any literal of ours."""
-        if self._pinyin_always or ("text", False) in self._regex_rules:
-            return None
-        rules = []
-        for rule in self.rules.rules:
-            if rule.when is None or rule.flood is not None:
-                continue
-            triggers = [
-                c
-                for c in C.walk(rule.when)
-                if isinstance(c, C.Words | C.Regex)
-                and c.cond_id in required
-                and c.field == "text"
-                and not getattr(c, "raw", False)
-            ]
-            rules.append((rule.when, triggers))
-        added = [
-            c
-            for room in self.rules.rooms
-            for cond in room.add_words.values()
-            for c in C.walk(cond)
-            if isinstance(c, C.Words) and c.field == "text"
-        ]
-        screen = Screen(rules, added)
-        return screen if screen.complete else None
 
     def with_rules(self, rules: RuleSet) -> Engine:
         return Engine(rules, flood=self.flood)
@@ -300,20 +269,6 @@ class Engine:
         if sender.is_exempt or sid in settings.exempt or sid in view.exempt:
             return []
         ctx = C.Context(message, sender, settings, self.index.scan, regexes=self.regexes, memo=self._memo)
-        screened = False
-        screen = self._screen
-        if (
-            screen is not None
-            and message.text
-            and not (message.title or message.description or message.app or message.card_name)
-        ):
-            raw = ctx.raw("text")
-            skeleton = screen.clear(raw)
-            if skeleton is not None:
-                # nothing in the text can make a rule a candidate; without Latin letters it holds no link
-                screened = True
-                ctx.set_links([message.url] if message.url else [])
-                ctx.fingerprint_basis = screen.fingerprint_basis(raw, skeleton)
         present = ctx.present_fields()
         candidates: set[int] = set()
         for i in self._always_by_type(mtype):
@@ -322,7 +277,7 @@ class Engine:
         by_word = self._by_word
         added_rules = self._added_word_rules
         for name in self._fields:
-            if name not in present or (screened and name == "text"):
+            if name not in present:
                 continue
             hits = ctx.hits(name)
             if name == "text" and self.pinyin.active:
@@ -341,7 +296,7 @@ class Engine:
                     if added:
                         candidates.update(added)
         for name, raw in self._regex_fields:
-            if name not in present or (screened and name == "text" and not raw):
+            if name not in present:
                 continue
             ids = ctx.regex_ids(name, raw)
             if ids is None:
@@ -431,7 +386,7 @@ class Engine:
             pass
         elif message.type is MessageType.TEXT:
             fp = None  # worked out from the text only if it is ever compared
-            text = ctx.fingerprint_basis if ctx.fingerprint_basis is not None else ctx.norm("text")
+            text = ctx.norm("text")
         else:
             fp = message_fingerprint(message, ctx.norm("text"))
         results = self.flood.observe(message, fp, plan, self._horizon, record=track, text=text)
