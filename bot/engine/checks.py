@@ -38,8 +38,7 @@ MAX_FIELD_CHARS = 100_000
 
 _CONTENT_EXTRA = ("title", "description", "app", "card_name")
 _CONTENT_SET = frozenset(_CONTENT_EXTRA)
-_OPTIONAL_FIELDS = ("title", "description", "app", "card_name", "file_name", "url", "sender_name")
-"""Fields present when not empty (``text``, ``acrostic`` and ``links`` are worked out)."""
+_CARD_FIELDS = ("title", "description", "app", "card_name", "file_name")
 _PLAIN_FIELDS = frozenset({"title", "description", "app", "card_name", "url", "sender_name"})
 _LIGHT_FIELDS = frozenset({"file_name", "url"})
 """Fields folded character by character only (case, width, simplified), since
@@ -145,7 +144,11 @@ class Context:
     def present_fields(self) -> set[str]:
         """Every field name for which :meth:`present` holds, in one go."""
         m = self.message
-        out = {name for name in _OPTIONAL_FIELDS if getattr(m, name)}
+        out: set[str] = set()
+        if m.sender_name:
+            out.add("sender_name")
+        if m.title or m.description or m.app or m.card_name or m.file_name:  # cards and files
+            out.update(name for name in _CARD_FIELDS if getattr(m, name))
         text = m.text
         if text:
             out.add("text")
@@ -153,7 +156,10 @@ class Context:
                 out.add("acrostic")
         elif out & _CONTENT_SET:
             out.add("text")
-        if m.url or m.qr_payloads or self.links():
+        if m.url:
+            out.add("url")
+            out.add("links")
+        elif m.qr_payloads or self.links():
             out.add("links")
         return out
 

@@ -287,14 +287,11 @@ class Engine:
                     extra = self.pinyin.scan(C.blank_links(norm), hits)
                     if extra:
                         hits.update(extra)
-            for cid in hits:
-                rules = by_word.get(cid)
-                if rules:
-                    candidates.update(rules)
-                if added_rules:
-                    added = added_rules.get(cid)
-                    if added:
-                        candidates.update(added)
+            for cid in hits.keys() & by_word.keys():  # most hits are of words no rule needs
+                candidates.update(by_word[cid])
+            if added_rules:
+                for cid in hits.keys() & added_rules.keys():
+                    candidates.update(added_rules[cid])
         for name, raw in self._regex_fields:
             if name not in present:
                 continue
@@ -302,10 +299,8 @@ class Engine:
             if ids is None:
                 candidates.update(self._regex_rules.get((name, raw), ()))
                 continue
-            for cid in ids:
-                rules = by_word.get(cid)
-                if rules:
-                    candidates.update(rules)
+            for cid in ids & by_word.keys():
+                candidates.update(by_word[cid])
         out: list[Violation] = []
         if candidates:
             compiled = self._compiled
