@@ -35,8 +35,9 @@ class LineList(list):  # type: ignore[type-arg]
         return self.lines[index] if 0 <= index < len(self.lines) else self.line
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, on libyaml when PyYAML was built with it (ten times
+    faster on a rules file with big inline lists)."""
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
