@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import re2
 
-from bot.engine.normalize import fold_chars, normalize, normalize_cached
+from bot.engine.normalize import fold_chars, normalize, normalize_cached, normalize_folded
 from bot.events import Message, MessageType, Sender
 from bot.verdicts import Evidence
 
@@ -90,6 +90,7 @@ class Context:
 
     __slots__ = (
         "_bytes",
+        "_folded",
         "_hits",
         "_links",
         "_norm",
@@ -123,6 +124,7 @@ class Context:
         self._norm: dict[str, str] = {}
         self._hits: dict[str, Hits] = {}
         self._links: list[str] | None = None
+        self._folded: str | None = None
         self.regexes = regexes
         """The engine's RegexIndex: every pattern of a field in one RE2 set, or None."""
         self._regex: dict[tuple[str, bool], frozenset[int] | None] = {}
@@ -183,6 +185,8 @@ class Context:
                 value = _WS_RE.sub(" ", fold_chars(raw)).strip()
             elif name in _REPEATING_FIELDS and len(raw) <= 64:
                 value = normalize_cached(raw)
+            elif name == "text":
+                value = normalize_folded(self.folded_text())
             else:
                 value = normalize(raw)
             self._norm[name] = value
@@ -237,12 +241,19 @@ class Context:
         ids = self.regex_ids(cond.field, cond.raw)
         return ids is None or cond.cond_id in ids
 
+    def folded_text(self) -> str:
+        """The ``text`` field through the character table (step 1 of normalisation),
+        worked out once for both the links and the normalised text."""
+        if self._folded is None:
+            self._folded = fold_chars(self.raw("text"))
+        return self._folded
+
     def links(self) -> list[str]:
         if self._links is None:
             found = [u for u in (self.message.url,) if u]
             text = self.raw("text")
             if "." in text or "．" in text or "://" in text or "：//" in text:
-                found += find_links(fold_chars(text))
+                found += find_links(self.folded_text())
             self._links = found[:MAX_LINKS]
         return self._links
 

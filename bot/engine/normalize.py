@@ -450,7 +450,11 @@ def normalize(text: str) -> str:
     """The canonical form of ``text`` that rules match against."""
     if not text:
         return ""
-    t = fold_chars(text)
+    return normalize_folded(fold_chars(text))
+
+
+def normalize_folded(t: str) -> str:
+    """:func:`normalize` of a text whose :func:`fold_chars` the caller already has."""
     return _folded_ascii(t) if t.isascii() else _folded(t)
 
 
