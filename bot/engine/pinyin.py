@@ -117,7 +117,9 @@ class PinyinIndex:
         self.conds = [tuple(v) for v in by_pattern.values()]
         self.homophone_conds = frozenset(homophone_conds)
         """Conditions that also match a homophone written in hanzi (沙比, 煞笔 for 傻逼)."""
-        self.homophone_patterns = [any(c in homophone_conds for c in v) for v in self.conds]
+        self.homophone_patterns = (
+            [any(c in homophone_conds for c in v) for v in self.conds] if homophone_conds else []
+        )
         self.maxlen = max(map(len, self.patterns), default=0)
         self.grams = _ngrams(self.patterns)
         """Every substring of up to GRAM letters of a spelling."""
@@ -135,35 +137,79 @@ class PinyinIndex:
         """Pinyin hits in normalised ``text`` of conditions not already hit.
 
         Only a text with a run of two Latin letters is looked at (unless some
-        lexicon accepts homophones). A spelled hit must contain a typed letter
-        and is at most ``maxlen`` letters long, so the automaton runs only on
-        windows of the rendered text around the typed letters. Positions map
-        back to ``text`` through the rendered length of each character (one more
-        ``translate``, summed), and whether a syllable or word starts at a letter
-        is read off the mask."""
-        if self.automaton is None:
+        lexicon accepts homophones). A hit must contain a typed letter, and it
+        may start or end among typed letters only where a typed word (a run of
+        letters and digits) starts or ends, so it holds every typed word it
+        touches whole. A typed word that is no substring of any spelling
+        (``excel``, ``kpi``, a file name, hex) therefore takes part in no hit:
+        it is dropped by a look-up of its n-grams in :attr:`grams`. Only the
+        stretches within ``maxlen`` rendered letters of the words left are
+        rendered and scanned, and only the matches that hold one of them are
+        mapped back to ``text`` (through the rendered length of each character
+        of the stretch) and checked for starting and ending on a boundary."""
+        if self.homophone_conds:
+            return self._scan_homophones(text, already) if self.automaton is not None else {}
+        if _LATIN_RUN.search(text) is None:
             return {}
-        typed = _LATIN_RUN.search(text) is not None
-        if not typed and not self.homophone_conds:
+        grams = self.grams
+        parts = _WORDS.split(text)  # typed word, what lies between, typed word, ...
+        words = parts[::2]
+        kept = [
+            k for k, word in enumerate(words) if word in grams or (len(word) > GRAM and self._spelled(word))
+        ]
+        if not kept:
             return {}
-        if not self.homophone_conds:
-            return self._scan_typed(text, already)
+        bounds = list(accumulate(map(len, parts)))
+        runs = [(bounds[2 * k - 1] if k else 0, bounds[2 * k]) for k in kept]
+        assert self.automaton is not None  # words were kept: there are spellings
+        find = self.automaton.find_matches_as_indexes
+        conds = self.conds
+        found: dict[int, Span] = {}
+        for i, j, rendered, off, spans in _windows_around(text, runs, self.maxlen):
+            if len(spans) == 1:
+                ((first, last),) = spans
+                held = [
+                    (pid, a, b) for pid, a, b in find(rendered, overlapping=True) if a <= first and b >= last
+                ]
+            else:
+                needs = _first_word_ends(spans, len(rendered))
+                held = [(pid, a, b) for pid, a, b in find(rendered, overlapping=True) if b >= needs[a]]
+            if not held:
+                continue
+            ends = _ends(text[i:j])
+            n = ends[-1] if j == len(text) else -1  # a hit may end here without a boundary check
+            for pid, a, b in held:
+                a += off
+                b += off
+                if not _starts(text, i, ends, a) or (b != n and not _starts(text, i, ends, b)):
+                    continue
+                span = (i + bisect_right(ends, a), i + bisect_right(ends, b - 1) + 1)
+                for cid in conds[pid]:
+                    if cid not in already and cid not in found:
+                        found[cid] = span
+        return found
+
+    def _spelled(self, word: str) -> bool:
+        """Whether every GRAM letters of a long typed ``word`` occur in some spelling."""
+        grams = self.grams
+        return len(word) <= self.maxlen and all(
+            word[k : k + GRAM] in grams for k in range(len(word) - GRAM + 1)
+        )
+
+    def _scan_homophones(self, text: str, already: dict[int, Span]) -> dict[int, Span]:
+        """:meth:`scan` when some lexicon accepts homophones: the whole text is
+        rendered and scanned, and a hit of hanzi alone counts for those lexicons."""
+        assert self.automaton is not None  # scan() checked
         rendered = text.translate(_render_table())
         if not rendered:
             return {}
         mask = text.translate(_mask_table())  # S = a syllable starts, - = it goes on, L = typed letter
-        find = self.automaton.find_matches_as_indexes
-        if self.homophone_conds:
-            homophone = self.homophone_patterns
-            matches = [
-                m for m in find(rendered, overlapping=True) if homophone[m[0]] or "L" in mask[m[1] : m[2]]
-            ]
-        else:
-            matches = []
-            for s, e in _windows(mask, len(rendered), self.maxlen):
-                for pid, a, b in find(rendered[s:e], overlapping=True):
-                    if "L" in mask[a + s : b + s]:
-                        matches.append((pid, a + s, b + s))
+        homophone = self.homophone_patterns
+        matches = [
+            m
+            for m in self.automaton.find_matches_as_indexes(rendered, overlapping=True)
+            if homophone[m[0]] or "L" in mask[m[1] : m[2]]
+        ]
         if not matches:
             return {}
         ends = list(accumulate(text.translate(_length_table()).encode("latin-1")))
@@ -192,65 +238,6 @@ class PinyinIndex:
                     found[cid] = span
         return found
 
-    def _scan_typed(self, text: str, already: dict[int, Span]) -> dict[int, Span]:
-        """:meth:`scan` when no lexicon accepts homophones.
-
-        A hit must contain a typed letter, and it may start or end among typed
-        letters only where a typed word (a run of letters and digits) starts or
-        ends, so it holds every typed word it touches whole. A typed word that is
-        not a substring of any spelling (``excel``, ``kpi``, a file name, hex)
-        therefore takes part in no hit: it is dropped by a look-up of its
-        n-grams in :attr:`grams`. Only the stretches within ``maxlen`` rendered
-        letters of the words left are rendered and scanned, and only the
-        matches that hold one of them are mapped back to ``text``."""
-        grams = self.grams
-        maxlen = self.maxlen
-        runs: list[tuple[int, int]] = []
-        for m in _TYPED_RUN.finditer(text):
-            word = m.group()
-            if len(word) <= GRAM:
-                if word in grams:
-                    runs.append(m.span())
-            elif len(word) <= maxlen and all(
-                word[k : k + GRAM] in grams for k in range(len(word) - GRAM + 1)
-            ):
-                runs.append(m.span())
-        if not runs:
-            return {}
-        render, _mask, length_table = _tables(text)
-        windows = _windows_around(text, runs, maxlen, render, length_table)
-        assert self.automaton is not None  # scan() checked
-        find = self.automaton.find_matches_as_indexes
-        conds = self.conds
-        found: dict[int, Span] = {}
-        at_text_end = len(text)
-        for i, j, rendered, off, words in windows:
-            if len(words) == 1:
-                ((first, last),) = words
-                held = [
-                    (pid, a, b) for pid, a, b in find(rendered, overlapping=True) if a <= first and b >= last
-                ]
-            else:
-                held = [
-                    (pid, a, b)
-                    for pid, a, b in find(rendered, overlapping=True)
-                    if any(a <= first and b >= last for first, last in words)
-                ]
-            if not held:
-                continue
-            ends = list(accumulate(text[i:j].translate(length_table).encode("latin-1")))
-            n = ends[-1] if j == at_text_end else -1  # a hit may end here without a boundary check
-            for pid, a, b in held:
-                a += off
-                b += off
-                if not _starts(text, i, ends, a) or (b != n and not _starts(text, i, ends, b)):
-                    continue
-                span = (i + bisect_right(ends, a), i + bisect_right(ends, b - 1) + 1)
-                for cid in conds[pid]:
-                    if cid not in already and cid not in found:
-                        found[cid] = span
-        return found
-
 
 def _starts(text: str, i: int, ends: list[int], r: int) -> bool:
     """Whether a spelling may start (or stop) at rendered position ``r`` of the
@@ -267,70 +254,125 @@ def _starts(text: str, i: int, ends: list[int], r: int) -> bool:
     return r == (ends[k - 1] if k else 0)  # a hanzi: its syllable starts here?
 
 
+_FAR = 1 << 30
+
+
 def _windows_around(
-    text: str, runs: list[tuple[int, int]], maxlen: int, render: dict, length_table: dict
+    text: str, runs: list[tuple[int, int]], maxlen: int
 ) -> list[tuple[int, int, str, int, list[tuple[int, int]]]]:
-    """The stretches of ``text`` to scan around typed words ``runs``:
-    ``(i, j, rendered, off, words)``, where ``text[i:j]`` holds every spelling
-    that can contain one of the words, ``rendered`` is its rendering less the
-    first ``off`` letters, and ``words`` the words' spans in ``rendered``.
+    """The stretches of ``text`` to scan around the typed words ``runs``:
+    ``(i, j, rendered, off, spans)``. ``rendered`` is ``text[i:j]`` rendered,
+    less its first ``off`` letters and cut after the last letter a spelling
+    holding one of the words can reach; ``spans`` are the words in it.
 
     A spelling holding a word of ``r`` letters reaches at most ``maxlen - r``
-    letters to either side; a window takes one more letter on the right so that
-    the character after a hit is in it (or the text ends). Windows that overlap
-    are merged, so every match is seen once, in order."""
-    groups: list[list] = []  # [i, j, left, right, [(p, q), ...]]
-    for p, q in runs:
-        reach = maxlen - (q - p)
-        i, left = _left_context(text, p, reach, render)
-        j, right = _right_context(text, q, reach, render)
-        if groups and i < groups[-1][1]:
-            group = groups[-1]
-            group[1] = j
-            group[3] = right
-            group[4].append((p, q))
-        else:
-            groups.append([i, j, left, right, [(p, q)]])
+    letters to either side. ``text[i:j]`` goes one letter further on the right,
+    so that the character after a hit is in it (or the text ends there). A word
+    that starts within that reach of the one before joins its window, so no
+    match is seen twice and all come in the order of their ends. The contexts
+    are first guessed at half a character per letter (most hanzi spell two
+    letters or more), and looked for again if that fell short."""
+    render = _plain()[0]
+    length = len(text)
     out = []
-    for i, j, left, right, words in groups:
-        if len(words) == 1:
-            ((p, q),) = words
+    count = len(runs)
+    k = 0
+    while k < count:
+        p, q = runs[k]
+        reach = maxlen - (q - p)
+        i = max(0, p - (reach >> 1) - 1)
+        left = text[i:p].translate(render)
+        if not left.isascii() or (i and len(left) < reach):
+            i, left = _left_context(text, p, reach)
+        off = max(0, len(left) - reach)
+        at = len(left) - off
+        parts = [left[off:], text[p:q]]
+        spans = [(at, at + q - p)]
+        at += q - p
+        while True:
+            j = min(length, q + (reach >> 1) + 2)
+            right = text[q:j].translate(render)
+            if not right.isascii() or (j < length and len(right) <= reach):
+                j, right = _right_context(text, q, reach)
+            k += 1
+            if k == count or runs[k][0] >= j:
+                break
+            end_before = q
+            p, q = runs[k]
+            gap = _render(text[end_before:p])
+            parts += (gap, text[p:q])
+            at += len(gap)
+            spans.append((at, at + q - p))
+            at += q - p
             reach = maxlen - (q - p)
-            off = max(0, len(left) - reach)
-            first = len(left) - off
-            out.append((i, j, left[off:] + text[p:q] + right[:reach], off, [(first, first + q - p)]))
-        else:
-            rendered = text[i:j].translate(render)
-            ends = list(accumulate(text[i:j].translate(length_table).encode("latin-1")))
-            spans = []
-            for p, q in words:
-                first = ends[p - i - 1] if p > i else 0
-                spans.append((first, first + q - p))
-            out.append((i, j, rendered, 0, spans))
+        parts.append(right[:reach])
+        out.append((i, j, "".join(parts), off, spans))
     return out
 
 
-def _left_context(text: str, p: int, reach: int, render: dict) -> tuple[int, str]:
+def _first_word_ends(spans: list[tuple[int, int]], size: int) -> list[int]:
+    """For each position ``a`` of a window, the end of the first word starting
+    at or after ``a``: a match ``(a, b)`` holds a word if ``b`` reaches it."""
+    needs: list[int] = []
+    before = -1
+    for first, last in spans:
+        needs += [last] * (first - before)
+        before = first
+    needs += [_FAR] * (size - before)
+    return needs
+
+
+def _left_context(text: str, p: int, reach: int) -> tuple[int, str]:
     """``(i, text[i:p] rendered)`` with at least ``reach`` letters, or from the text's start."""
-    k = reach // 2 + 1
+    k = reach
     while True:
         i = max(0, p - k)
-        left = text[i:p].translate(render)
+        left = _render(text[i:p])
         if len(left) >= reach or i == 0:
             return i, left
         k *= 2
 
 
-def _right_context(text: str, q: int, reach: int, render: dict) -> tuple[int, str]:
+def _right_context(text: str, q: int, reach: int) -> tuple[int, str]:
     """``(j, text[q:j] rendered)`` with more than ``reach`` letters, or to the text's end."""
-    k = reach // 2 + 2
+    k = reach + 1
     n = len(text)
     while True:
         j = min(n, q + k)
-        right = text[q:j].translate(render)
+        right = _render(text[q:j])
         if len(right) > reach or j == n:
             return j, right
         k *= 2
+
+
+def _render(piece: str) -> str:
+    """``piece`` rendered: through the plain table (fast), again through the
+    complete one if a character the plain table lacks was left in place (only
+    such characters make a rendering that is not ASCII)."""
+    rendered = piece.translate(_plain()[0])
+    return rendered if rendered.isascii() else piece.translate(_render_table())
+
+
+def _ends(piece: str) -> list[int]:
+    """Cumulative rendered lengths of the characters of ``piece``."""
+    try:
+        lengths = piece.translate(_plain()[1]).encode("latin-1")
+    except UnicodeEncodeError:  # a character the plain table lacks (all are above U+024F)
+        lengths = piece.translate(_length_table()).encode("latin-1")
+    return list(accumulate(lengths))
+
+
+_PLAIN: tuple[dict, dict] | None = None
+
+
+def _plain() -> tuple[dict, dict]:
+    """(render, length) tables as plain dicts of their explicit entries:
+    twice as fast in ``str.translate`` as the dict subclasses that compute the
+    rare characters, which leave such a character in place instead."""
+    global _PLAIN
+    if _PLAIN is None:
+        _PLAIN = (dict(_render_table()), dict(_length_table()))
+    return _PLAIN
 
 
 GRAM = 4
@@ -358,27 +400,11 @@ def _ngrams(patterns: list[str]) -> frozenset[str]:
     return frozenset(grams)
 
 
-_L_RUN = re.compile("L+")
-_TYPED_RUN = re.compile("[a-z0-9]+")
+_WORDS = re.compile("([\x00-/:-`{-\U0010ffff]+)")
+"""What lies between typed words (anything but ``[a-z0-9]``): ``split`` with it
+gives the words at even places and their gaps at odd ones (spelled as ranges:
+``split`` runs twice as fast with them as with the negated class)."""
 _LENGTH: dict[int, str] | None = None
-
-
-_PLAIN: tuple[dict, dict, dict] | None = None
-_RARE: re.Pattern[str] | None = None
-
-
-def _tables(text: str) -> tuple[dict, dict, dict]:
-    """(render, mask, length) tables for ``text``: plain dicts (twice as fast in
-    ``str.translate`` as dict subclasses) when every character of ``text`` has an
-    explicit entry, else the complete tables that compute the rare ones."""
-    global _PLAIN, _RARE
-    if _PLAIN is None or _RARE is None:
-        _PLAIN = (dict(_render_table()), dict(_mask_table()), dict(_length_table()))
-        listed = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in COMMON_RANGES)
-        _RARE = re.compile(f"[^{listed}]")
-    if _RARE.search(text) is None:
-        return _PLAIN
-    return _render_table(), _mask_table(), _length_table()
 
 
 def _length_table() -> dict[int, str]:
@@ -397,18 +423,6 @@ def _length_table() -> dict[int, str]:
             table[cp] = chr(len(spelled)) if spelled else "\x00"
         _LENGTH = table
     return _LENGTH
-
-
-def _windows(mask: str, n: int, maxlen: int) -> list[list[int]]:
-    """Merged ranges of the rendered text within ``maxlen - 1`` letters of a typed letter."""
-    out: list[list[int]] = []
-    for m in _L_RUN.finditer(mask):
-        s, e = max(0, m.start() - maxlen + 1), min(n, m.end() + maxlen - 1)
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return out
 
 
 _LATIN_RUN = re.compile("[a-z]{2}")
