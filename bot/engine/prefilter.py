@@ -35,6 +35,10 @@ except ImportError:  # pragma: no cover - Python 3.10
 MAX_CLASS = 16
 """A character class of at most this many characters counts as a factor."""
 
+MAX_STRINGS = 256
+"""Most strings a literal pattern may stand for (``(a|b)(c|d)?`` is four) to be
+searched as literals rather than run by RE2."""
+
 MAX_FACTORS = 4
 """Factors kept per clause (the most selective ones): each is one more member
 of the field's RE2 set."""
@@ -51,6 +55,9 @@ class Clause(NamedTuple):
     pattern's own items between its gaps, or one factor's strings."""
     factors: tuple[Factor, ...]
     """Factors (outside the trigger) that all occur in every match."""
+    strings: Factor | None = None
+    """Every text the trigger matches, when it matches only a few fixed strings
+    (so a literal search can stand in for it); None otherwise."""
 
 
 _RE2_ONLY = re.compile(r"\\[pP]\{\w+\}|\\[pP]\w|\\z")
@@ -58,6 +65,8 @@ _RE2_ONLY = re.compile(r"\\[pP]\{\w+\}|\\[pP]\w|\\z")
 class, so it becomes a placeholder that is never a literal."""
 _UNSURE = re.compile(r"\\[CQE]|\[:|\{,")
 """Syntax that RE2 reads differently from the stdlib parser: no prefilter."""
+_PLAIN_TEXT = re.compile(r"[^\x00\\.^$*+?{}\[\]|()]+")
+"""A pattern without any syntax: it matches itself."""
 _GAP = re.compile(r"\.[{*+?]|\[\^")
 _IGNORE_CASE = re.compile(r"\(\?[A-Za-z-]*i")
 _FLAGS = re.compile(r"\(\?[^:P<]")
@@ -127,6 +136,83 @@ def split_alternatives(pattern: str) -> list[str]:
 def literal_alternation(factor: Factor) -> str:
     """An RE2 pattern matching any of the factor's strings, each as a literal."""
     return "|".join("".join(map(_escape, s)) for s in sorted(factor))
+
+
+def literal_strings(pattern: str) -> Factor | None:
+    """The strings the pattern matches when it is a literal in disguise, built only
+    of characters, groups, small classes, alternatives and bounded repeats
+    (``(微信|qq)(号|群)?`` -> 微信, qq, 微信号, …): the pattern matches a text exactly
+    where one of them occurs. None for anything else (anchors, ``.``, ``\\d``,
+    inline flags, a string that may be empty, more than :data:`MAX_STRINGS`)."""
+    if _PLAIN_TEXT.fullmatch(pattern):
+        return frozenset((pattern,))
+    if _UNSURE.search(pattern) or _FLAGS.search(pattern):
+        return None
+    parsed = _parse(pattern)
+    return None if parsed is None else _expand(list(parsed))
+
+
+def _expand(items: Any) -> Factor | None:
+    out: set[str] | None = {""}
+    for op, av in items:
+        node = _expand_node(op, av)
+        if node is None or out is None or len(out) * len(node) > MAX_STRINGS:
+            return None
+        out = {a + b for a in out for b in node}
+    if out is None or "" in out:
+        return None
+    return _minimal(out)  # 微信号 occurs only where 微信 does
+
+
+def _expand_node(op: Any, av: Any) -> set[str] | None:
+    """The strings one item matches (possibly the empty one), or None."""
+    if op is _K.LITERAL:
+        return None if av == 0 else {chr(av)}
+    if op is _K.SUBPATTERN:
+        return None if av[1] or av[2] else _expand_seq(av[-1])
+    if op is _K.BRANCH:
+        out: set[str] = set()
+        for alt in av[1]:
+            strings = _expand_seq(alt)
+            if strings is None:
+                return None
+            out |= strings
+        return out
+    if op in (_K.MAX_REPEAT, _K.MIN_REPEAT):
+        lo, hi, sub = av
+        strings = _expand_seq(sub)
+        if strings is None or hi == _K.MAXREPEAT or hi > MAX_STRINGS:
+            return None
+        out, power = set(), {""}
+        for count in range(hi + 1):
+            if count >= lo:
+                out |= power
+            if count < hi:
+                power = {a + b for a in power for b in strings}
+                if len(power) > MAX_STRINGS:
+                    return None
+        return out
+    if op is _K.IN:
+        chars: set[str] = set()
+        for cop, cav in av:
+            if cop is _K.LITERAL and cav != 0:
+                chars.add(chr(cav))
+            elif cop is _K.RANGE and cav[0] != 0 and cav[1] - cav[0] < MAX_CLASS:
+                chars.update(chr(c) for c in range(cav[0], cav[1] + 1))
+            else:
+                return None
+        return chars or None
+    return None
+
+
+def _expand_seq(items: Any) -> set[str] | None:
+    out: set[str] = {""}
+    for op, av in items:
+        node = _expand_node(op, av)
+        if node is None or len(out) * len(node) > MAX_STRINGS:
+            return None
+        out = {a + b for a in out for b in node}
+    return out
 
 
 def _escape(ch: str) -> str:
@@ -343,21 +429,22 @@ class _Extractor:
         factors (by the literal bytes they need, plus a little for every character
         they need at all), and its other factors."""
         factors = sorted(set(self.seq(items)), key=lambda f: (-_rarity(f), sorted(f)))
-        candidates: list[tuple[float, str, set[Factor]]] = []
+        candidates: list[tuple[float, str, set[Factor], Factor | None]] = []
         for run in self.segments(items) if with_segments else ():
             emitted = _emit(run)
             width = _P.SubPattern(_P.State(), run).getwidth()[0]
             if emitted is not None and width > 0:  # a trigger never matches the empty text
                 inside = set(self.seq(run))
-                candidates.append((sum(map(_rarity, inside)) + 0.25 * width, emitted, inside))
+                strings = _expand(run)
+                candidates.append((sum(map(_rarity, inside)) + 0.25 * width, emitted, inside, strings))
         for factor in factors:
             width = min(len(s) for s in factor)
-            candidates.append((_rarity(factor) + 0.25 * width, literal_alternation(factor), {factor}))
+            candidates.append((_rarity(factor) + 0.25 * width, literal_alternation(factor), {factor}, factor))
         if not candidates:
             return None
-        _score, trigger, inside = max(candidates, key=lambda c: c[0])  # the first of equals
+        _score, trigger, inside, strings = max(candidates, key=lambda c: c[0])  # the first of equals
         rest = [f for f in factors if f not in inside]
-        return Clause(trigger, tuple(rest[:MAX_FACTORS]))
+        return Clause(trigger, tuple(rest[:MAX_FACTORS]), strings)
 
 
 def required_clauses(pattern: str, case_sensitive: bool) -> list[Clause] | None:

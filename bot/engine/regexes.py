@@ -19,10 +19,11 @@ just runs); long ones get a second set that holds every factor as well, since
 
 from __future__ import annotations
 
-import sys
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import ahocorasick_rs
 import re2
 
 from bot.engine import checks as C
@@ -30,7 +31,7 @@ from bot.engine.loader import re2_options
 from bot.engine.prefilter import (
     Clause,
     has_gap,
-    literal_alternation,
+    literal_strings,
     required_clauses,
     split_alternatives,
 )
@@ -39,172 +40,153 @@ _NONE: frozenset[int] = frozenset()
 
 
 def _plain(s: str, fold: bool) -> bytes | None:
-    """The string as UTF-8 to look for with ``in`` (in the ASCII-lowercased text
-    when ``fold``), or None when ``in`` could miss what RE2 matches: with case
-    folding, ``k`` also matches the Kelvin sign and ``s`` the long s, and
+    """The string as UTF-8 to look for in the text (in the ASCII-lowercased text
+    when ``fold``), or None when a byte search could miss what RE2 matches: with
+    case folding, ``k`` also matches the Kelvin sign and ``s`` the long s, and
     non-ASCII letters fold in ways bytes.lower() does not."""
-    if any("\ud800" <= c <= "\udfff" for c in s):
+    if _SURROGATE.search(s):
         return None
     if fold:
-        if any(
-            (c.lower() != c or c.upper() != c or c.casefold() != c)
-            and not (c.isascii() and c.lower() not in "ks")
-            for c in s
-        ):
-            return None
+        if not s.isascii():
+            rest = _ASCII.sub("", s)  # case maps act char by char: one test for them all
+            if rest.upper() != rest or rest.lower() != rest or rest.casefold() != rest:
+                return None
         s = s.lower()
+        if "k" in s or "s" in s:
+            return None
     return s.encode("utf-8")
 
 
-_Check = tuple[int, tuple[tuple[bytes, ...], ...], frozenset[int], Callable[[bytes], bool]]
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ASCII = re.compile("[\x00-\x7f]+")
+
+
+_Check = tuple[int, frozenset[int], Callable[[bytes], bool]]
 """One clause of a pattern with gaps, as the match loop reads it: the id of the
-condition, the factors to look for with ``in`` in a short text, the set
-members of all the factors (for a long text), and the pattern's own matcher."""
-
-
-MAX_PLAIN = 8
-"""Most ``in`` searches to try on a short text before running a pattern: each
-costs a fraction of an RE2 call (a tenth on a short text)."""
-
-LONG_TEXT = 400
-"""Bytes from which a text's factors are all found by one RE2 set pass: ``in``
-on a long text costs as much as that pass (UTF-8 hanzi share their lead and
-continuation bytes, so the search skips little), on a short one next to nothing."""
+condition, the members for its factors (all must be found), and the pattern's
+own matcher."""
 
 
 class _FieldPatterns:
-    """The patterns on one field. An RE2 set holds those without gaps and, as
-    further members, the trigger of every clause of the others; for long texts,
-    a second set holds every other factor as well."""
+    """The patterns on one field, as *members*: each pattern without gaps, the
+    trigger of every clause of the others, and every factor. Members that stand
+    for a few fixed strings are looked for by one Aho-Corasick pass; the rest (a
+    pattern with ``\\d`` or ``$``, a trigger with ``[0-9]+``) share one small RE2
+    set."""
 
     __slots__ = (
         "checks",
-        "cond_of",
         "fold",
-        "long_from",
-        "long_match",
-        "matchers",
-        "short_match",
-        "trigger_members",
-        "unit_ids",
+        "free_cond",
+        "literal_members",
+        "literals",
+        "rx_members",
+        "rx_set",
+        "triggers",
     )
 
     def __init__(self, items: list[C.Regex], raw: bool) -> None:
         opts = re2_options(case_sensitive=raw)
         self.fold = not raw
-        members: list[str] = []
-        free_ids: list[int] = []
-        self.unit_ids: list[int] = []
-        self.matchers: list[Callable[[bytes], bool]] = []
-        unit_clauses: list[list[Clause]] = []
+        members: dict[tuple[str, object], int] = {}
+        free_cond: dict[int, int] = {}
+        literal: dict[bytes, list[int]] = {}
+        rx: list[tuple[str, int]] = []
+        always: set[int] = set()
+
+        def member(key: tuple[str, object]) -> int:
+            return members.setdefault(key, len(members))
+
+        def add(strings: frozenset[str] | None, at: int) -> bool:
+            """Makes the AC pass find member ``at`` where one of ``strings`` occurs;
+            False (nothing added) when a byte search could miss what RE2 matches."""
+            plain = [_plain(x, self.fold) for x in strings] if strings else [None]
+            if None in plain:
+                return False
+            for x in plain:
+                if x is not None and at not in literal.setdefault(x, []):
+                    literal[x].append(at)
+            return True
+
+        unit_clauses: list[tuple[int, Callable[[bytes], bool], list[Clause]]] = []
         for cond in items:
             pattern = cond.source or cond.pattern
+            free: list[str] = []
             if not (has_gap(pattern) and _UNANCHORED is not None):
-                members.append(pattern)
-                free_ids.append(cond.cond_id)
-                continue
-            alternatives = split_alternatives(pattern)
-            compiled = [cond.compiled] if len(alternatives) == 1 else _compile_all(alternatives, opts)
-            if compiled is None:
-                alternatives, compiled = [pattern], [cond.compiled]
-            in_set: list[str] = []
-            for alt, regexp in zip(alternatives, compiled, strict=True):
-                clauses = required_clauses(alt, case_sensitive=raw) if has_gap(alt) else None
-                if not clauses:
-                    in_set.append(alt)
-                    continue
-                self.unit_ids.append(cond.cond_id)
-                self.matchers.append(_matcher(regexp))
-                unit_clauses.append(clauses)
-            if in_set:  # together again: they answer for the same condition
-                members.append("|".join(in_set))
-                free_ids.append(cond.cond_id)
-        n_free = len(members)
-        member_of: dict[str, int] = {}
-        for clauses in unit_clauses:  # triggers first: the short texts' set stops after them
+                free.append(pattern)
+            else:
+                alternatives = split_alternatives(pattern)
+                compiled = [cond.compiled] if len(alternatives) == 1 else _compile_all(alternatives, opts)
+                if compiled is None:
+                    alternatives, compiled = [pattern], [cond.compiled]
+                in_set: list[str] = []
+                for alt, regexp in zip(alternatives, compiled, strict=True):
+                    clauses = required_clauses(alt, case_sensitive=raw) if has_gap(alt) else None
+                    if clauses:
+                        unit_clauses.append((cond.cond_id, _matcher(regexp), clauses))
+                    else:
+                        in_set.append(alt)
+                if in_set:
+                    free.append("|".join(in_set))
+            for whole in free:
+                at = member(("cond", cond.cond_id))
+                free_cond[at] = cond.cond_id
+                rest = [alt for alt in split_alternatives(whole) if not add(literal_strings(alt), at)]
+                if rest:
+                    rx.append(("|".join(rest), at))
+        triggers: dict[int, list[_Check]] = {}
+        for cond_id, matcher, clauses in unit_clauses:
             for clause in clauses:
-                member_of.setdefault(clause.trigger, len(member_of) + n_free)
-        n_short = len(member_of) + n_free
-        for clauses in unit_clauses:
-            for clause in clauses:
+                key = ("trigger", clause.trigger)
+                new = key not in members
+                at = member(key)
+                if new and not add(clause.strings, at):
+                    rx.append((clause.trigger, at))
+                needs: set[int] = set()
                 for factor in clause.factors:
-                    member_of.setdefault(literal_alternation(factor), len(member_of) + n_free)
-        checks: list[list[_Check]] = [[] for _ in range(n_free + len(member_of))]
-        for unit, clauses in enumerate(unit_clauses):
-            for clause in clauses:
-                rest: list[tuple[bytes, ...]] = []
-                searches = 0
-                for factor in sorted(clause.factors, key=len):
-                    plain = [_plain(s, self.fold) for s in sorted(factor)]
-                    searches += len(plain)
-                    if searches > MAX_PLAIN:
-                        break  # running the pattern costs less than more searches
-                    if None not in plain:
-                        rest.append(tuple(p for p in plain if p is not None))
-                rest_ids = frozenset(member_of[literal_alternation(f)] for f in clause.factors)
-                check = (self.unit_ids[unit], tuple(rest), rest_ids, self.matchers[unit])
-                checks[member_of[clause.trigger]].append(check)
-        self.checks: Callable[[int], list[_Check]] = checks.__getitem__
-        """Set member -> the clauses it is the trigger of."""
-        self.trigger_members = frozenset(i for i, c in enumerate(checks) if c)
-        cond_of: list[int | None] = [*free_ids, *(None for _ in member_of)]
-        self.cond_of: Callable[[int], int | None] = cond_of.__getitem__
-        """Set member -> the id of the condition it answers for (None: a factor)."""
-        extra = sorted(member_of, key=member_of.__getitem__)
-        self.short_match = _set_matcher(members + extra[: n_short - n_free], opts)
-        self.long_from = LONG_TEXT
-        """Texts this long use :meth:`_match_long` (never, if its set did not compile)."""
-        try:
-            self.long_match = (
-                _set_matcher(members + extra, opts) if len(extra) > n_short - n_free else self.short_match
-            )
-        except re2.error:  # too big: long texts take the short texts' way
-            self.long_match, self.long_from = self.short_match, sys.maxsize
+                    fkey = ("factor", factor)
+                    new = fkey not in members
+                    f_at = member(fkey)
+                    if new and not add(factor, f_at):
+                        always.add(f_at)  # a byte search could miss it: taken as present
+                    if f_at not in always:
+                        needs.add(f_at)
+                triggers.setdefault(at, []).append((cond_id, frozenset(needs), matcher))
+        self.free_cond = free_cond
+        self.triggers = triggers
+        self.checks: Callable[[int], list[_Check] | None] = triggers.get
+        strings = list(literal)
+        self.literal_members: list[tuple[int, ...]] = [tuple(literal[x]) for x in strings]
+        self.literals = (
+            ahocorasick_rs.BytesAhoCorasick(
+                strings, implementation=ahocorasick_rs.Implementation.ContiguousNFA
+            ).find_matches_as_indexes
+            if strings
+            else None
+        )
+        self.rx_members = [at for _p, at in rx]
+        self.rx_set = _set_matcher([p for p, _at in rx], opts) if rx else None
 
     def match(self, data: bytes) -> frozenset[int]:
-        if len(data) >= self.long_from:
-            return self._match_long(data)
-        found = self.short_match(data)
+        found: set[int] = set()
+        if self.literals is not None:
+            hits = {m[0] for m in self.literals(data.lower() if self.fold else data, overlapping=True)}
+            members = self.literal_members
+            for i in hits:
+                found.update(members[i])
+        if self.rx_set is not None:
+            members = self.rx_members
+            found.update(members[i] for i in self.rx_set(data))
         if not found:
             return _NONE
-        out = frozenset(map(self.cond_of, found))
-        if None not in out:
-            return out
-        ids = set(out)
-        ids.discard(None)
-        text = None
-        for checks in map(self.checks, found):
-            for cond_id, rest, _ids, matcher in checks:
-                if cond_id in ids:
-                    continue  # already known to match
-                if rest:
-                    if text is None:
-                        text = data.lower() if self.fold else data
-                    for factor in rest:
-                        for s in factor:
-                            if s in text:
-                                break
-                        else:
-                            break
-                    else:
-                        rest = ()
-                    if rest:
-                        continue  # a factor is missing
-                if matcher(data):
-                    ids.add(cond_id)
-        return frozenset(ids)
-
-    def _match_long(self, data: bytes) -> frozenset[int]:
-        found = self.long_match(data)
-        if not found:
-            return _NONE
-        ids = set(map(self.cond_of, found))
-        if None in ids:
-            ids.discard(None)
-            present = set(found)
-            for checks in map(self.checks, present & self.trigger_members):
-                for cond_id, _rest, rest_ids, matcher in checks:
-                    if cond_id not in ids and rest_ids <= present and matcher(data):
+        free = self.free_cond
+        ids = {free[m] for m in found if m in free}
+        checks = self.checks
+        for m in found:
+            clauses = checks(m)
+            if clauses:
+                for cond_id, needs, matcher in clauses:
+                    if cond_id not in ids and needs <= found and matcher(data):
                         ids.add(cond_id)
         return frozenset(ids)
 

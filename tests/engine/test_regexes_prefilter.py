@@ -9,8 +9,10 @@ import re2
 
 from bot.engine import checks as C
 from bot.engine.loader import re2_options
-from bot.engine.prefilter import has_gap, required_clauses, split_alternatives
-from bot.engine.regexes import LONG_TEXT, RegexIndex
+from bot.engine.prefilter import has_gap, literal_strings, required_clauses, split_alternatives
+from bot.engine.regexes import RegexIndex
+
+LONG_TEXT = 400  # the old split between short and long texts: both still answer alike
 
 PATTERNS = [
     "(差|还差|就差).{0,6}(助力|一刀|砍)",
@@ -29,6 +31,10 @@ PATTERNS = [
     "(?i:AB).{0,2}cd",
     "(邮票|糖果).{0,3}(邮票|糖果)",
     "qq群.{0,8}[0-9]{5,}",
+    "(微信|qq)(号|群)?同号|电话号",  # literals in disguise: found by the literal search
+    "kk|(ab|cd)e?",  # k also matches the Kelvin sign: RE2 looks for that alternative
+    "İx|[a-c]{2}z",  # İ folds to two characters
+    "(?i)qq号",
 ]
 
 TEXTS = [
@@ -54,6 +60,13 @@ TEXTS = [
     "你就是活该被骂",
     "你们这种人,活该",
     "|xay",
+    "QQ群同号",
+    "电话号码",
+    "\u212a\u212a",
+    "xCDy",
+    "İX",
+    "i\u0307x",
+    "bCz",
     "z",
     "中文xx",
     "中xx",
@@ -84,7 +97,7 @@ def _conds(raw: bool, field: str = "text") -> list[C.Regex]:
 def test_index_answers_what_each_pattern_answers(raw: bool, pad: int) -> None:
     conds = _conds(raw)
     index = RegexIndex(conds)
-    assert index.sets[("text", raw)].trigger_members  # patterns with gaps run behind triggers
+    assert index.sets[("text", raw)].triggers  # patterns with gaps run behind triggers
     for text in TEXTS:
         for t in (text, "。" * pad + text, text + "。" * pad) if text else (text,):
             data = t.encode("utf-8", "surrogatepass")
@@ -113,6 +126,41 @@ def test_a_field_without_patterns_has_no_index() -> None:
 )
 def test_split_alternatives(pattern: str, parts: list[str]) -> None:
     assert split_alternatives(pattern) == parts
+
+
+@pytest.mark.parametrize(
+    ("pattern", "strings"),
+    [
+        ("兼职", {"兼职"}),
+        ("(微信|qq)(号|群)?", {"微信", "qq"}),  # 微信号 holds 微信: one search finds both
+        ("[a-c]x", {"ax", "bx", "cx"}),
+        ("a{2,3}b", {"aab"}),  # aaab holds aab
+        ("a\\+b", {"a+b"}),
+        ("a|", None),  # matches the empty text: everywhere
+        ("a?", None),
+        ("^a", None),
+        ("a\\d", None),
+        ("(?i)ab", None),
+        ("a.b", None),
+        ("[0-9]+元", None),
+    ],
+    ids=[
+        "plain",
+        "groups",
+        "class",
+        "counted",
+        "escape",
+        "empty-alternative",
+        "optional",
+        "anchor",
+        "digit-class",
+        "flags",
+        "dot",
+        "open-repeat",
+    ],
+)
+def test_literal_strings(pattern: str, strings: set[str] | None) -> None:
+    assert literal_strings(pattern) == (None if strings is None else frozenset(strings))
 
 
 @pytest.mark.parametrize(
