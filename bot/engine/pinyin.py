@@ -56,32 +56,46 @@ MAX_SPELLINGS = 8
 """Spellings per word when some of its hanzi have several readings (银行 yinhang/yinxing)."""
 
 
+_READINGS: dict[str, tuple[str, ...]] | None = None
+
+
+def _readings() -> dict[str, tuple[str, ...]]:
+    """hanzi -> its readings, most common first."""
+    global _READINGS
+    if _READINGS is None:
+        from bot.engine._pinyin import OTHER_READINGS
+
+        _READINGS = {
+            ch: (syl, *OTHER_READINGS[ch].split(",")) if OTHER_READINGS.get(ch) else (syl,)
+            for ch, syl in syllables().items()
+        }
+    return _READINGS
+
+
 def spellings(word: str) -> list[str]:
     """Every pinyin spelling of a word that has hanzi, most common first (at
     most MAX_SPELLINGS); none when it has no hanzi, a hanzi without a known
     reading, or is too short to be safe."""
-    from bot.engine._pinyin import OTHER_READINGS
-
-    table = syllables()
-    options: list[list[str]] = []
+    readings = _READINGS if _READINGS is not None else _readings()
+    out = [""]
     hanzi = 0
     for ch in word:
-        syl = table.get(ch)
-        if syl is not None:
-            other = OTHER_READINGS.get(ch)
-            options.append([syl, *other.split(",")] if other else [syl])
+        choices = readings.get(ch)
+        if choices is not None:
             hanzi += 1
         elif "a" <= ch <= "z" or "0" <= ch <= "9":
-            options.append([ch])
+            choices = (ch,)
         elif ch.isspace():
             continue
         else:
             return []
+        if len(choices) == 1:
+            c = choices[0]
+            out = [prefix + c for prefix in out]
+        else:
+            out = [prefix + c for prefix in out for c in choices][:MAX_SPELLINGS]
     if hanzi < MIN_SYLLABLES:
         return []
-    out = [""]
-    for choices in options:
-        out = [prefix + c for prefix in out for c in choices][:MAX_SPELLINGS]
     return [s for s in out if len(s) >= MIN_LETTERS]
 
 
@@ -106,13 +120,16 @@ class PinyinIndex:
                 continue
             if getattr(cond, "homophones", False):
                 homophone_conds.add(cond.cond_id)
+            cid = cond.cond_id
             for w in cond.words:
                 if w.isascii():
                     continue
                 for spelled in spellings(w):
-                    ids = by_pattern.setdefault(spelled, [])
-                    if cond.cond_id not in ids:
-                        ids.append(cond.cond_id)
+                    ids = by_pattern.get(spelled)
+                    if ids is None:
+                        by_pattern[spelled] = [cid]
+                    elif cid not in ids:
+                        ids.append(cid)
         self.patterns = list(by_pattern)
         self.conds = [tuple(v) for v in by_pattern.values()]
         self.homophone_conds = frozenset(homophone_conds)
