@@ -228,7 +228,9 @@ def _validate(cfg: Config, path: str) -> None:
         value = getattr(getattr(cfg, section), key)
         if value not in choices:
             raise ConfigError(f"{value!r} is not one of {', '.join(choices)}", path, None, f"{section}.{key}")
-    if cfg.schedule.quiet_hours and not re.fullmatch(r"\d{1,2}:\d{2}-\d{1,2}:\d{2}", cfg.schedule.quiet_hours):
+    if cfg.schedule.quiet_hours and not re.fullmatch(
+        r"\d{1,2}:\d{2}-\d{1,2}:\d{2}", cfg.schedule.quiet_hours
+    ):
         raise ConfigError("expected HH:MM-HH:MM", path, None, "schedule.quiet_hours")
     _validate_schedule(cfg, path)
 
@@ -241,20 +243,29 @@ def _validate_schedule(cfg: Config, path: str) -> None:
         try:
             CronTrigger.from_crontab(expression)
         except ValueError as exc:
-            raise ConfigError(f"{expression!r} is not a cron expression (minute hour day month weekday): {exc}",
-                              path, None, key) from None
+            raise ConfigError(
+                f"{expression!r} is not a cron expression (minute hour day month weekday): {exc}",
+                path,
+                None,
+                key,
+            ) from None
 
     if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", cfg.schedule.daily_report_at.strip()):
-        raise ConfigError(f"expected HH:MM, got {cfg.schedule.daily_report_at!r}", path, None,
-                          "schedule.daily_report_at")
+        raise ConfigError(
+            f"expected HH:MM, got {cfg.schedule.daily_report_at!r}", path, None, "schedule.daily_report_at"
+        )
     if cfg.schedule.silence_report_cron:
         cron(cfg.schedule.silence_report_cron, "schedule.silence_report_cron")
     for i, r in enumerate(cfg.lifecycle.rooms):
         for key in ("nickname_action", "intro_action"):
             value = getattr(r, key)
             if value and value not in ("remind", "notify_admins", "kick"):
-                raise ConfigError(f"{value!r} is not one of remind, notify_admins, kick", path, None,
-                                  f"lifecycle.rooms[{i}].{key}")
+                raise ConfigError(
+                    f"{value!r} is not one of remind, notify_admins, kick",
+                    path,
+                    None,
+                    f"lifecycle.rooms[{i}].{key}",
+                )
     ids: set[str] = set()
     for i, notice in enumerate(cfg.schedule.notices):
         key = f"schedule.notices[{i}]"
@@ -288,7 +299,9 @@ def parse_config(text: str, path: str = "config.yaml") -> Config:
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Load ``path``, or ``$QUNGUARD_CONFIG``, or ``./config.yaml`` if it exists;
     otherwise the embedded defaults."""
-    candidate = path or os.environ.get("QUNGUARD_CONFIG") or ("config.yaml" if Path("config.yaml").exists() else None)
+    candidate = (
+        path or os.environ.get("QUNGUARD_CONFIG") or ("config.yaml" if Path("config.yaml").exists() else None)
+    )
     if candidate is None:
         return Config()
     p = Path(candidate)

@@ -181,7 +181,13 @@ class HumanReview:
             else:
                 why = "驳回" if approved is False else "复核超时，按默认取消"
                 self.app.store.set_action_state(
-                    case_no, action.kind, DROPPED, why, by=by or self.app.rooms.bot_id, at=now, position=position
+                    case_no,
+                    action.kind,
+                    DROPPED,
+                    why,
+                    by=by or self.app.rooms.bot_id,
+                    at=now,
+                    position=position,
                 )
             self._held.pop(r.id, None)
         if not actions:
@@ -235,7 +241,9 @@ def result_text(outcomes: tuple[Outcome, ...]) -> str:
         if o.state == REQUESTED_ADMINS:
             parts.append("我没有管理权限，已请群主、管理员动手移出")
         else:
-            parts.append(f"{app_texts.ACTION_ZH.get(o.action.kind, o.action.kind.value)}未能完成（{o.detail}）")
+            parts.append(
+                f"{app_texts.ACTION_ZH.get(o.action.kind, o.action.kind.value)}未能完成（{o.detail}）"
+            )
     return ("，" + "；".join(parts)) if parts else "，已完成"
 
 
@@ -265,4 +273,13 @@ def install(app: App) -> HumanReview:
     return gate
 
 
-__all__ = ["CHECK_S", "Decided", "HumanReview", "install", "result_text", "review_of", "review_timeouts", "what_text"]
+__all__ = [
+    "CHECK_S",
+    "Decided",
+    "HumanReview",
+    "install",
+    "result_text",
+    "review_of",
+    "review_timeouts",
+    "what_text",
+]

@@ -25,8 +25,12 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qunguard", description="微信群管理机器人 / WeChat group moderation bot")
-    parser.add_argument("--config", help="config file (default: $QUNGUARD_CONFIG or ./config.yaml if present)")
+    parser = argparse.ArgumentParser(
+        prog="qunguard", description="微信群管理机器人 / WeChat group moderation bot"
+    )
+    parser.add_argument(
+        "--config", help="config file (default: $QUNGUARD_CONFIG or ./config.yaml if present)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

@@ -21,13 +21,18 @@ def register(sub: Any) -> None:
         "(messages and speakers per day, violations per rule).",
     )
     p.add_argument("--room", help="room id, or part of the room name (without it: the rooms in the database)")
-    p.add_argument("--since", default="30d", help="how far back: 30d, 2w, or a day such as 2026-11-01 (default 30d)")
+    p.add_argument(
+        "--since", default="30d", help="how far back: 30d, 2w, or a day such as 2026-11-01 (default 30d)"
+    )
     p.add_argument("--until", help="last day included, e.g. 2026-11-30 (default: today)")
     p.add_argument("--png", metavar="FILE", help="also write the charts to this PNG file")
     p.add_argument("--db", metavar="URL", help="database URL (default: the config's database)")
-    p.add_argument("--transcript", metavar="FILE",
-                   help="report on a JSONL transcript instead: replayed through the rules into a "
-                   "temporary database (--db, if given, keeps it)")
+    p.add_argument(
+        "--transcript",
+        metavar="FILE",
+        help="report on a JSONL transcript instead: replayed through the rules into a "
+        "temporary database (--db, if given, keeps it)",
+    )
     p.add_argument("--rules", help="with --transcript: rules file (default: the config's rules)")
     p.set_defaults(handler=report)
 
@@ -71,7 +76,9 @@ def _open(args: argparse.Namespace) -> tuple[Any, Any]:
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         path = Path(url.removeprefix("sqlite:///"))
         if not path.exists():
-            raise QunguardError(f"no database at {path} (record one with `qunguard run` or `qunguard replay --db`)")
+            raise QunguardError(
+                f"no database at {path} (record one with `qunguard run` or `qunguard replay --db`)"
+            )
     return config, open_store(url, journal_dir=None, upgrade=False, tz=config.schedule.timezone)
 
 
@@ -161,7 +168,9 @@ def report(args: argparse.Namespace) -> int:
         if not activity.messages and not activity.violations and not activity.joins:
             latest = store.daily_counts(room_id, date(1970, 1, 1))
             if latest:
-                print(f"（这段时间没有记录；本群的记录在 {latest[0].day} 至 {latest[-1].day}，可用 --since/--until 指定）")
+                print(
+                    f"（这段时间没有记录；本群的记录在 {latest[0].day} 至 {latest[-1].day}，可用 --since/--until 指定）"
+                )
         if args.png:
             from bot.lifecycle.charts import write_png
 
@@ -186,8 +195,12 @@ def digest(args: argparse.Namespace) -> int:
             start, end = month_bounds(args.month, tz)
         except ValueError as exc:
             raise QunguardError(f"--month: {exc}") from None
-        text = digest_markdown(LifecycleRepo(store).featured(room_id, start, end), topic=topic or room_id,
-                               month=args.month, tz=tz)
+        text = digest_markdown(
+            LifecycleRepo(store).featured(room_id, start, end),
+            topic=topic or room_id,
+            month=args.month,
+            tz=tz,
+        )
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"digest written to {args.out}", file=sys.stderr)

@@ -73,12 +73,23 @@ async def _decide(ctx: CommandContext, approve: bool) -> None:
     decided = await gate.decide(parsed.case_no, approve, ctx.sender_id) if gate is not None else None
     if decided is not None:
         what = what_text(decided.actions)
-        await _tell_other_admins(ctx, story.case.room_id, t.fill(
-            t.REVIEW_DECIDED_BY, case=parsed.case_no, verb="同意执行" if approve else "驳回",
-            admin=await display_name(app, story.case.room_id, ctx.sender_id), actions=what))
+        await _tell_other_admins(
+            ctx,
+            story.case.room_id,
+            t.fill(
+                t.REVIEW_DECIDED_BY,
+                case=parsed.case_no,
+                verb="同意执行" if approve else "驳回",
+                admin=await display_name(app, story.case.room_id, ctx.sender_id),
+                actions=what,
+            ),
+        )
         if approve:
-            await ctx.reply_private(t.fill(t.REVIEW_APPROVED, case=parsed.case_no, actions=what,
-                                           result=result_text(decided.outcomes)))
+            await ctx.reply_private(
+                t.fill(
+                    t.REVIEW_APPROVED, case=parsed.case_no, actions=what, result=result_text(decided.outcomes)
+                )
+            )
         else:
             await ctx.reply_private(t.fill(t.REVIEW_REJECTED, case=parsed.case_no, actions=what))
         return
@@ -119,7 +130,11 @@ async def show_help(ctx: CommandContext) -> None:
     lines = [t.HELP_EVERYONE_HEAD, *(f"{c.usage} —— {c.help}" if c.help else c.usage for c in everyone)]
     if is_admin:
         admins = [c for c in app.commands.commands() if c.admin_only and c.usage]
-        lines = [t.HELP_ADMIN_HEAD, *(f"{c.usage} —— {c.help}" if c.help else c.usage for c in admins), *lines]
+        lines = [
+            t.HELP_ADMIN_HEAD,
+            *(f"{c.usage} —— {c.help}" if c.help else c.usage for c in admins),
+            *lines,
+        ]
     await ctx.reply_private("\n".join(lines))
 
 
@@ -134,7 +149,12 @@ SPECS: tuple[Spec, ...] = (
     Spec(("踢", "踢出", "移出", "kick"), admin.kick, admin.U_KICK, "移出群聊"),
     Spec(("拉黑", "ban"), admin.ban, admin.U_BAN, "移出并拉黑"),
     Spec(("解除拉黑", "unban"), admin.unban, admin.U_UNBAN, "移出黑名单"),
-    Spec(("撤销", "pardon"), admin.pardon, admin.U_PARDON, "撤销案件：不计违规次数，解除禁言和黑名单，并告知成员"),
+    Spec(
+        ("撤销", "pardon"),
+        admin.pardon,
+        admin.U_PARDON,
+        "撤销案件：不计违规次数，解除禁言和黑名单，并告知成员",
+    ),
     Spec(("记录", "违规记录", "strikes"), admin.strikes, admin.U_STRIKES, "查看成员的违规记录"),
     Spec(("豁免", "exempt"), admin.exempt, admin.U_EXEMPT, "设为信任成员，不再自动处理"),
     Spec(("取消豁免", "unexempt"), admin.unexempt, admin.U_UNEXEMPT, "取消信任成员"),
@@ -158,8 +178,16 @@ async def _quoted_report_in_room(app: App, msg: Message, _sender: object, _decis
     found = member.quoted_report(msg.text)
     if found is None:
         return
-    ctx = CommandContext(app, "举报", found[1], msg.sender_id, msg.at, msg, msg.room_id,
-                         app.rooms.is_admin(msg.room_id, msg.sender_id))
+    ctx = CommandContext(
+        app,
+        "举报",
+        found[1],
+        msg.sender_id,
+        msg.at,
+        msg,
+        msg.room_id,
+        app.rooms.is_admin(msg.room_id, msg.sender_id),
+    )
     await guarded(lambda c: member.report(c, quoted=found[0]))(ctx)
 
 
@@ -168,7 +196,9 @@ async def _private(app: App, msg: PrivateMessage) -> bool:
     from dataclasses import replace
 
     text = msg.text.strip()
-    ctx = CommandContext(app, "", "", msg.sender_id, msg.at, msg, "", app.rooms.is_global_admin(msg.sender_id))
+    ctx = CommandContext(
+        app, "", "", msg.sender_id, msg.at, msg, "", app.rooms.is_global_admin(msg.sender_id)
+    )
     quoted = member.quoted_report(text)
     if quoted is not None:
         ctx2 = replace(ctx, word="举报", args=quoted[1])
@@ -179,10 +209,10 @@ async def _private(app: App, msg: PrivateMessage) -> bool:
         await guarded(lambda c: member.file_appeal(c, found[0], found[1]))(replace(ctx, word="申诉"))
         return True
     for word, yes in (("同意", True), ("驳回", False)):
-        if text.startswith(word) and parse.case_and_rest(text[len(word):]) is not None:
+        if text.startswith(word) and parse.case_and_rest(text[len(word) :]) is not None:
             if not any(app.rooms.is_admin(r, msg.sender_id) for r in app.rooms.info):
                 return False
-            ctx2 = replace(ctx, word=word, args=text[len(word):].strip())
+            ctx2 = replace(ctx, word=word, args=text[len(word) :].strip())
             await guarded(approve if yes else reject)(ctx2)
             return True
     if text.startswith(("#", "＃")):
@@ -196,8 +226,12 @@ def _removed_notice(app: App) -> Callable[[CaseContext, Action], Awaitable[None]
     async def tell(ctx: CaseContext, action: Action) -> None:
         if ctx.case_no is None or ctx.case_no <= 0:
             return  # a blacklisted member removed on joining: nothing to appeal here
-        text = t.fill(t.REMOVED_TOLD, reason=action.reason or "违反群规", case=ctx.case_text,
-                      topic=ctx.topic or app.rooms.topic(ctx.room_id))
+        text = t.fill(
+            t.REMOVED_TOLD,
+            reason=action.reason or "违反群规",
+            case=ctx.case_text,
+            topic=ctx.topic or app.rooms.topic(ctx.room_id),
+        )
         try:
             await app.executor.say_private(ctx.contact_id, text)
         except Exception as exc:  # not a friend, or the send failed: the case has the record anyway
@@ -212,7 +246,9 @@ def install(app: App) -> None:
 
     for spec in SPECS:
         app.commands.add(
-            Spec(spec.words, guarded(spec.handler), spec.usage, spec.help, spec.admin_only, spec.where).command()
+            Spec(
+                spec.words, guarded(spec.handler), spec.usage, spec.help, spec.admin_only, spec.where
+            ).command()
         )
     app.commands.unknown = _unknown
     app.hooks.private.append(_private)

@@ -64,8 +64,9 @@ def _reason(text: str) -> str:
     return text.strip()[:200] or "违反群规"
 
 
-async def _open(ctx: CommandContext, target: Target, rule: str, severity: Severity, reason: str,
-                actions: list[Action]) -> tuple[CaseContext, list[int]]:
+async def _open(
+    ctx: CommandContext, target: Target, rule: str, severity: Severity, reason: str, actions: list[Action]
+) -> tuple[CaseContext, list[int]]:
     """A case opened by an admin, with its actions recorded before anything is done.
 
     The case is keyed by the command's message id: a command delivered twice
@@ -101,11 +102,14 @@ async def _open(ctx: CommandContext, target: Target, rule: str, severity: Severi
 
 def _record(ctx: CommandContext, cctx: CaseContext, position: int, outcome: Outcome) -> None:
     assert cctx.case_no is not None
-    ctx.app.store.record_outcome(cctx.case_no, position, outcome.action, outcome.state, outcome.detail, ctx.app.clock())
+    ctx.app.store.record_outcome(
+        cctx.case_no, position, outcome.action, outcome.state, outcome.detail, ctx.app.clock()
+    )
 
 
-async def _say_in_room(ctx: CommandContext, cctx: CaseContext, lines: list[str], actions: list[Action],
-                       positions: list[int]) -> bool:
+async def _say_in_room(
+    ctx: CommandContext, cctx: CaseContext, lines: list[str], actions: list[Action], positions: list[int]
+) -> bool:
     """One @mention notice for the warning and the mute; outcomes recorded either way."""
     try:
         await ctx.app.port.say(cctx.room_id, "\n".join(lines), [cctx.contact_id])
@@ -124,17 +128,25 @@ async def warn(ctx: CommandContext) -> None:
     if ctx.in_room:
         action = Action(ActionKind.WARN_PUBLIC, target.room_id, target.contact_id, reason=reason)
         cctx, positions = await _open(ctx, target, "admin-warn", Severity.MINOR, reason, [action])
-        ok = await _say_in_room(ctx, cctx, [app_texts.fill(app_texts.WARN_PUBLIC, reason=reason,
-                                                            case=cctx.case_text)], [action], positions)
+        ok = await _say_in_room(
+            ctx,
+            cctx,
+            [app_texts.fill(app_texts.WARN_PUBLIC, reason=reason, case=cctx.case_text)],
+            [action],
+            positions,
+        )
     else:
         action = Action(ActionKind.WARN_PRIVATE, target.room_id, target.contact_id, reason=reason)
         cctx, positions = await _open(ctx, target, "admin-warn", Severity.MINOR, reason, [action])
         outcome = await app.executor.perform(cctx, action, positions[0])
         ok = outcome.state in (DONE, "fallback_mention")
-    audit(ctx, "warn", room_id=target.room_id, target_id=target.contact_id, case_no=cctx.case_no, reason=reason)
+    audit(
+        ctx, "warn", room_id=target.room_id, target_id=target.contact_id, case_no=cctx.case_no, reason=reason
+    )
     if not ok:
-        await ctx.reply_private(t.fill(t.ACT_FAILED, case=cctx.case_text, name=target.name, action="警告",
-                                       error="消息未送达"))
+        await ctx.reply_private(
+            t.fill(t.ACT_FAILED, case=cctx.case_text, name=target.name, action="警告", error="消息未送达")
+        )
     elif not ctx.in_room:
         await ctx.reply_private(t.fill(t.WARNED, name=target.name, case=cctx.case_text))
 
@@ -160,14 +172,35 @@ async def mute(ctx: CommandContext) -> None:
         app_texts.fill(app_texts.MUTE, until=until_text),
     ]
     ok = await _say_in_room(ctx, cctx, lines, [warn_a, mute_a], positions)
-    audit(ctx, "mute", room_id=target.room_id, target_id=target.contact_id, case_no=cctx.case_no,
-          reason=reason, minutes=int(duration.total_seconds() // 60))
+    audit(
+        ctx,
+        "mute",
+        room_id=target.room_id,
+        target_id=target.contact_id,
+        case_no=cctx.case_no,
+        reason=reason,
+        minutes=int(duration.total_seconds() // 60),
+    )
     if not ok:
-        await ctx.reply_private(t.fill(t.ACT_FAILED, case=cctx.case_text, name=target.name, action="禁言通知",
-                                       error="群消息未送达，禁言记录已生效"))
+        await ctx.reply_private(
+            t.fill(
+                t.ACT_FAILED,
+                case=cctx.case_text,
+                name=target.name,
+                action="禁言通知",
+                error="群消息未送达，禁言记录已生效",
+            )
+        )
     elif not ctx.in_room:
-        await ctx.reply_private(t.fill(t.MUTED, name=target.name, duration=app_texts.duration_zh(duration),
-                                       until=until_text, case=cctx.case_text))
+        await ctx.reply_private(
+            t.fill(
+                t.MUTED,
+                name=target.name,
+                duration=app_texts.duration_zh(duration),
+                until=until_text,
+                case=cctx.case_text,
+            )
+        )
 
 
 async def unmute(ctx: CommandContext) -> None:
@@ -195,21 +228,40 @@ async def _remove(ctx: CommandContext, *, ban: bool) -> None:
     rule, severity = ("admin-ban", Severity.MALICIOUS) if ban else ("admin-kick", Severity.SEVERE)
     cctx, positions = await _open(ctx, target, rule, severity, reason, actions)
     outcomes = [await app.executor.perform(cctx, a, p) for a, p in zip(actions, positions, strict=True)]
-    audit(ctx, "ban" if ban else "kick", room_id=target.room_id, target_id=target.contact_id,
-          case_no=cctx.case_no, reason=reason)
+    audit(
+        ctx,
+        "ban" if ban else "kick",
+        room_id=target.room_id,
+        target_id=target.contact_id,
+        case_no=cctx.case_no,
+        reason=reason,
+    )
     kicked = outcomes[0].state
     failed = [o for o in outcomes if o.state == FAILED]
     if failed:
         o = failed[0]
-        await ctx.reply_private(t.fill(t.ACT_FAILED, case=cctx.case_text, name=target.name,
-                                       action=app_texts.ACTION_ZH[o.action.kind], error=o.detail))
+        await ctx.reply_private(
+            t.fill(
+                t.ACT_FAILED,
+                case=cctx.case_text,
+                name=target.name,
+                action=app_texts.ACTION_ZH[o.action.kind],
+                error=o.detail,
+            )
+        )
         return
     if kicked == DONE:
-        await app.port.say(target.room_id, t.fill(KICK_NOTICE, name=target.name, reason=reason, case=cctx.case_text))
+        await app.port.say(
+            target.room_id, t.fill(KICK_NOTICE, name=target.name, reason=reason, case=cctx.case_text)
+        )
         if not ctx.in_room:
-            await ctx.reply_private(t.fill(t.BANNED if ban else t.KICKED, name=target.name, case=cctx.case_text))
+            await ctx.reply_private(
+                t.fill(t.BANNED if ban else t.KICKED, name=target.name, case=cctx.case_text)
+            )
     elif kicked == REQUESTED_ADMINS and not ctx.in_room:
-        await ctx.reply_private(t.fill(t.BAN_ASKED if ban else t.KICK_ASKED, name=target.name, case=cctx.case_text))
+        await ctx.reply_private(
+            t.fill(t.BAN_ASKED if ban else t.KICK_ASKED, name=target.name, case=cctx.case_text)
+        )
 
 
 async def kick(ctx: CommandContext) -> None:
@@ -238,11 +290,15 @@ async def unban(ctx: CommandContext) -> None:
         raise usage(U_UNBAN)
     if app.rooms.is_global_admin(ctx.sender_id):
         scope: list[str | None] = list(rooms) if ctx.in_room else [None]
-        removed = sum(app.store.blacklist_remove(contact, room_id=r, by=ctx.sender_id, at=ctx.at) for r in scope)
+        removed = sum(
+            app.store.blacklist_remove(contact, room_id=r, by=ctx.sender_id, at=ctx.at) for r in scope
+        )
     else:
         if not rooms:
             raise Refused(t.NOT_ROOM_ADMIN)
-        removed = sum(remove_room_blacklist(app.store, contact, r, by=ctx.sender_id, at=ctx.at) for r in rooms)
+        removed = sum(
+            remove_room_blacklist(app.store, contact, r, by=ctx.sender_id, at=ctx.at) for r in rooms
+        )
     still = next((e for r in rooms if (e := app.store.is_blacklisted(contact, r)) is not None), None)
     name = await display_name(app, ctx.room_id, contact)
     audit(ctx, "unban", target_id=contact, removed=removed)
@@ -262,7 +318,9 @@ async def pardon(ctx: CommandContext) -> None:
     await pardon_case(ctx, parsed.case_no, parsed.rest)
 
 
-async def pardon_case(ctx: CommandContext, case_no: int, reason: str, *, appeal_id: int | None = None) -> None:
+async def pardon_case(
+    ctx: CommandContext, case_no: int, reason: str, *, appeal_id: int | None = None
+) -> None:
     """Pardon: the strike leaves the history, the mute ends, the blacklist entry goes, the member is told."""
     app = ctx.app
     story = app.store.case(case_no)
@@ -289,9 +347,16 @@ async def pardon_case(ctx: CommandContext, case_no: int, reason: str, *, appeal_
     app.forget_member(case.room_id, case.contact_id)
     # the store audits the pardon (who, when, reason) and the appeal's decision
     undo = _undo_text(story)
-    told = await tell_member(ctx, case.contact_id,
-                             t.fill(t.APPEAL_ACCEPTED if appeal_id is not None else t.PARDON_TOLD,
-                                    case=case_no, topic=app.rooms.topic(case.room_id), undo=undo))
+    told = await tell_member(
+        ctx,
+        case.contact_id,
+        t.fill(
+            t.APPEAL_ACCEPTED if appeal_id is not None else t.PARDON_TOLD,
+            case=case_no,
+            topic=app.rooms.topic(case.room_id),
+            undo=undo,
+        ),
+    )
     name = await display_name(app, case.room_id, case.contact_id)
     answer = t.fill(t.PARDONED, case=case_no, name=name if told else f"{name}（未能私信告知）")
     if any(a.kind == ActionKind.KICK.value and a.state == DONE for a in story.actions):
@@ -328,21 +393,26 @@ async def strikes(ctx: CommandContext) -> None:
     since = ladder.window_start(ctx.at)
     days = max(1, round((ctx.at - since).total_seconds() / 86400))
     room = None if ladder.across_rooms else target.room_id
-    cases = [c for c in app.store.cases(room_id=room, contact_id=target.contact_id, since=since, limit=50)
-             if c.state != "pardoned"]
+    cases = [
+        c
+        for c in app.store.cases(room_id=room, contact_id=target.contact_id, since=since, limit=50)
+        if c.state != "pardoned"
+    ]
     audit(ctx, "strikes", room_id=target.room_id, target_id=target.contact_id)
     if not cases:
         await ctx.reply_private(t.fill(t.STRIKES_NONE, name=target.name, days=days))
         return
     lines = [t.fill(t.STRIKES_HEAD, name=target.name, days=days, count=len(cases))]
     for c in cases[:10]:
-        lines.append(t.fill(
-            t.STRIKE_LINE,
-            case=c.case_no,
-            day=app_texts.until_text(c.created_at, app.tz),
-            what="、".join(dict.fromkeys(rule_label(app, r) for r in c.rules)) or c.severity,
-            state="（待确认）" if c.state == "awaiting_review" else "",
-        ))
+        lines.append(
+            t.fill(
+                t.STRIKE_LINE,
+                case=c.case_no,
+                day=app_texts.until_text(c.created_at, app.tz),
+                what="、".join(dict.fromkeys(rule_label(app, r) for r in c.rules)) or c.severity,
+                state="（待确认）" if c.state == "awaiting_review" else "",
+            )
+        )
     await ctx.reply_private("\n".join(lines))
 
 
@@ -410,19 +480,21 @@ async def stats(ctx: CommandContext) -> None:
             by_category[label] = by_category.get(label, 0) + n
         top = sorted(by_category.items(), key=lambda kv: -kv[1])[:4]
         pending = sum(1 for c in cases if c.state == "awaiting_review")
-        parts.append(t.fill(
-            t.STATS,
-            topic=app.rooms.topic(room_id) or room_id,
-            day=f"{today:%m-%d}",
-            messages=counts.messages if counts else 0,
-            speakers=counts.speakers if counts else 0,
-            joins=counts.joins if counts else 0,
-            leaves=counts.leaves if counts else 0,
-            violations=counts.violations if counts else 0,
-            by_rule=("（" + "、".join(f"{label} {n}" for label, n in top) + "）") if top else "",
-            cases=len(cases),
-            pending=f"，{pending} 起待确认" if pending else "",
-        ))
+        parts.append(
+            t.fill(
+                t.STATS,
+                topic=app.rooms.topic(room_id) or room_id,
+                day=f"{today:%m-%d}",
+                messages=counts.messages if counts else 0,
+                speakers=counts.speakers if counts else 0,
+                joins=counts.joins if counts else 0,
+                leaves=counts.leaves if counts else 0,
+                violations=counts.violations if counts else 0,
+                by_rule=("（" + "、".join(f"{label} {n}" for label, n in top) + "）") if top else "",
+                cases=len(cases),
+                pending=f"，{pending} 起待确认" if pending else "",
+            )
+        )
     audit(ctx, "stats")
     await ctx.reply_private("\n\n".join(parts) if parts else t.STATS_NONE)
 
@@ -436,21 +508,37 @@ async def todo(ctx: CommandContext) -> None:
     lines: list[str] = []
     by_case: dict[int, list[str]] = {}
     for review in app.store.pending_reviews():
-        by_case.setdefault(review.case_no, []).append(app_texts.ACTION_ZH.get(_kind(review.action_kind), review.action_kind))
+        by_case.setdefault(review.case_no, []).append(
+            app_texts.ACTION_ZH.get(_kind(review.action_kind), review.action_kind)
+        )
     for case_no, kinds in sorted(by_case.items()):
         story = app.store.case(case_no)
         if story is None or story.case.room_id not in rooms:
             continue
         name = await display_name(app, story.case.room_id, story.case.contact_id)
-        lines.append(t.fill(t.TODO_REVIEW, case=case_no, name=name, actions="、".join(dict.fromkeys(kinds)),
-                            topic=app.rooms.topic(story.case.room_id)))
+        lines.append(
+            t.fill(
+                t.TODO_REVIEW,
+                case=case_no,
+                name=name,
+                actions="、".join(dict.fromkeys(kinds)),
+                topic=app.rooms.topic(story.case.room_id),
+            )
+        )
     for appeal_ in app.store.appeals(state="open"):
         story = app.store.case(appeal_.case_no)
         if story is None or story.case.room_id not in rooms:
             continue
         name = await display_name(app, story.case.room_id, appeal_.contact_id)
-        lines.append(t.fill(t.TODO_APPEAL, case=appeal_.case_no, name=name, text=app_texts.excerpt(appeal_.text, 40),
-                            topic=app.rooms.topic(story.case.room_id)))
+        lines.append(
+            t.fill(
+                t.TODO_APPEAL,
+                case=appeal_.case_no,
+                name=name,
+                text=app_texts.excerpt(appeal_.text, 40),
+                topic=app.rooms.topic(story.case.room_id),
+            )
+        )
     audit(ctx, "todo")
     await ctx.reply_private("\n".join([t.TODO_HEAD, *lines[:20]]) if lines else t.TODO_NONE)
 

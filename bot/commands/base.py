@@ -105,7 +105,8 @@ async def one_target(ctx: CommandContext, spec_usage: str) -> Target:
             raise usage(spec_usage.replace("@成员", "成员微信号"))
         target = first
         rooms = [
-            r for r in app.rooms.moderated_ids()
+            r
+            for r in app.rooms.moderated_ids()
             if may_act_in(app, r, ctx.sender_id) and app.rooms.has_member(r, target)
         ]
         if not rooms:
@@ -123,8 +124,12 @@ async def one_target(ctx: CommandContext, spec_usage: str) -> Target:
     return Target(room_id, target, name, rest)
 
 
-ADMIN_RULES = {"admin-warn": "管理员警告", "admin-mute": "管理员禁言", "admin-kick": "管理员移出",
-               "admin-ban": "管理员拉黑"}
+ADMIN_RULES = {
+    "admin-warn": "管理员警告",
+    "admin-mute": "管理员禁言",
+    "admin-kick": "管理员移出",
+    "admin-ban": "管理员拉黑",
+}
 
 
 def rule_label(app: App, rule: str) -> str:

@@ -24,7 +24,9 @@ _last_rules: dict[tuple[int, str], float] = {}
 
 def rules_text(ctx: CommandContext) -> str:
     app = ctx.app
-    return t.fill(t.RULES, rules=app.rules.summary(), ladder=app_texts.ladder_summary(app.rules.ladder.policy))
+    return t.fill(
+        t.RULES, rules=app.rules.summary(), ladder=app_texts.ladder_summary(app.rules.ladder.policy)
+    )
 
 
 async def show_rules(ctx: CommandContext) -> None:
@@ -43,8 +45,10 @@ async def show_rules(ctx: CommandContext) -> None:
 
 # --- appeals ------------------------------------------------------------------------------
 
-_APPEAL = re.compile(r"^\s*[#＃]?\s*(?:申诉|appeal)\s*(?:案件|案)?\s*[#＃]?(\d{1,9})\s*[，,：:]?\s*(.*)$",
-                     re.IGNORECASE | re.DOTALL)
+_APPEAL = re.compile(
+    r"^\s*[#＃]?\s*(?:申诉|appeal)\s*(?:案件|案)?\s*[#＃]?(\d{1,9})\s*[，,：:]?\s*(.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 async def appeal(ctx: CommandContext) -> None:
@@ -136,11 +140,16 @@ async def decide_appeal(ctx: CommandContext, case_no: int, accepted: bool, answe
     from bot.commands.admin import tell_member
 
     told = await tell_member(
-        ctx, open_[0].contact_id, t.fill(t.APPEAL_REJECTED, case=case_no, answer=f"：{answer}" if answer else "")
+        ctx,
+        open_[0].contact_id,
+        t.fill(t.APPEAL_REJECTED, case=case_no, answer=f"：{answer}" if answer else ""),
     )
     name = await display_name(app, story.case.room_id, open_[0].contact_id)
-    await ctx.reply_private(t.fill(t.APPEAL_DONE_ADMIN, verb="驳回", case=case_no,
-                                   name=name if told else f"{name}（未能私信告知）"))
+    await ctx.reply_private(
+        t.fill(
+            t.APPEAL_DONE_ADMIN, verb="驳回", case=case_no, name=name if told else f"{name}（未能私信告知）"
+        )
+    )
     return True
 
 
@@ -195,8 +204,13 @@ async def report(ctx: CommandContext, quoted: str = "") -> None:
                 text=text or "（未写说明）",
             ),
         )
-        audit(ctx, "report", room_id=room_id, target_id=ctx.mention_ids[0] if ctx.mention_ids else None,
-              text=text)
+        audit(
+            ctx,
+            "report",
+            room_id=room_id,
+            target_id=ctx.mention_ids[0] if ctx.mention_ids else None,
+            text=text,
+        )
     await ctx.reply_private(t.REPORT_RECEIVED)
 
 
@@ -223,4 +237,4 @@ def quoted_report(text: str) -> tuple[str, str] | None:
     word = next((w for w in REPORT_WORDS if reply.lower().startswith(w)), None)
     if word is None or (not quote.reply.startswith(("#", "＃")) and word != "举报"):
         return None
-    return quote.quoted, reply[len(word):].strip()
+    return quote.quoted, reply[len(word) :].strip()

@@ -71,7 +71,9 @@ def install(app: App) -> None:
     from bot.lifecycle import featured, jobs  # noqa: F401  (commands and scheduler tasks register on import)
     from bot.lifecycle.settings import check
 
-    check(app.config.lifecycle, app.config.schedule, app.tz, app.config.source)  # a broken pattern stops the start, named by key
+    check(
+        app.config.lifecycle, app.config.schedule, app.tz, app.config.source
+    )  # a broken pattern stops the start, named by key
     lifecycle_of(app)
     for word in (featured.FEATURE_WORDS[0], featured.UNFEATURE_WORDS[0], featured.SEARCH_WORDS[0]):
         command = featured.COMMANDS.find(word)  # the App copied the registry before this import

@@ -13,8 +13,18 @@ from typing import Any
 
 from bot.lifecycle.report import Activity
 
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-             "SimHei", "Microsoft YaHei", "PingFang SC", "Droid Sans Fallback", "AR PL UMing CN")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Droid Sans Fallback",
+    "AR PL UMing CN",
+)
 WIDTH_IN, HEIGHT_IN, DPI = 10.0, 9.0, 100
 
 

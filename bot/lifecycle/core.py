@@ -123,7 +123,9 @@ class Lifecycle:
     def say_room(self, room_id: str, text: str, mentions: Sequence[str] = (), *, now: datetime) -> bool:
         """Say in a room now, or hold it until quiet hours end; True when sent now."""
         if self.quiet.contains(now):
-            self.held.hold(text, self.quiet.end_after(now), room_id=room_id, mention_ids=tuple(mentions), now=now)
+            self.held.hold(
+                text, self.quiet.end_after(now), room_id=room_id, mention_ids=tuple(mentions), now=now
+            )
             return False
         self._send(self.app.port.say(room_id, text, list(mentions)), f"say-{room_id}")
         return True
@@ -214,16 +216,23 @@ class Lifecycle:
             if rules.nickname is not None:
                 app.store.set_member(event.room_id, event.contact_id, nickname_ok=nickname_ok)
             if rules.nickname is not None and not nickname_ok:
-                self.start_deadline(event.room_id, event.contact_id, NICKNAME, event.at + rules.nickname_deadline,
-                                    event.at)
+                self.start_deadline(
+                    event.room_id, event.contact_id, NICKNAME, event.at + rules.nickname_deadline, event.at
+                )
             if rules.intro_deadline is not None:
-                self.start_deadline(event.room_id, event.contact_id, INTRO, event.at + rules.intro_deadline, event.at)
+                self.start_deadline(
+                    event.room_id, event.contact_id, INTRO, event.at + rules.intro_deadline, event.at
+                )
         except StoreUnavailable as exc:
             log.warning("deadlines of %s in %s not kept: %s", event.contact_id, event.room_id, exc)
         if rules.nickname is not None and not nickname_ok:
-            asks.append(fill(texts.NICKNAME_ASK, hours=hours_zh(rules.nickname_deadline), format=rules.nickname.shown))
+            asks.append(
+                fill(texts.NICKNAME_ASK, hours=hours_zh(rules.nickname_deadline), format=rules.nickname.shown)
+            )
         if rules.intro_deadline is not None:
-            template = fill(texts.INTRO_TEMPLATE, template=rules.intro_template) if rules.intro_template else ""
+            template = (
+                fill(texts.INTRO_TEMPLATE, template=rules.intro_template) if rules.intro_template else ""
+            )
             asks.append(fill(texts.INTRO_ASK, hours=hours_zh(rules.intro_deadline), template=template))
         if rules.welcome or asks:
             inviter = ""
@@ -306,7 +315,9 @@ class Lifecycle:
             log.warning("member cap of %s not checked: %s", room_id, exc)
             return False
         if count >= mark and alerted is None:
-            self.tell_admins(room_id, fill(texts.CAP_ALERT, topic=info.topic, count=count), now=now, urgent=True)
+            self.tell_admins(
+                room_id, fill(texts.CAP_ALERT, topic=info.topic, count=count), now=now, urgent=True
+            )
             return True
         if count < mark - CAP_RESET_MARGIN and alerted is not None:
             self.repo.set_cap_alerted(room_id, None)
@@ -367,7 +378,10 @@ class Lifecycle:
             return Step("expired")
         if d.state == "pending" and now >= remind_at(d):
             said_at = self.quiet.end_after(now)  # a reminder due at night is said in the morning
-            if self.repo.move_deadline(room_id, contact_id, kind, ("pending",), "reminded", now) and said_at < d.due_at:
+            if (
+                self.repo.move_deadline(room_id, contact_id, kind, ("pending",), "reminded", now)
+                and said_at < d.due_at
+            ):
                 left = hours_zh(d.due_at - said_at)
                 if kind == NICKNAME and rules.nickname is not None:
                     text = fill(texts.NICKNAME_REMIND, format=rules.nickname.shown, left=left)
@@ -391,7 +405,14 @@ class Lifecycle:
         return ok
 
     async def _act(
-        self, kind: str, rules: RoomRules, room_id: str, contact_id: str, name: str, d: DeadlineView, now: datetime
+        self,
+        kind: str,
+        rules: RoomRules,
+        room_id: str,
+        contact_id: str,
+        name: str,
+        d: DeadlineView,
+        now: datetime,
     ) -> None:
         action = rules.nickname_action if kind == NICKNAME else rules.intro_action
         hours = hours_zh(d.due_at - d.created_at)
@@ -399,14 +420,24 @@ class Lifecycle:
         fmt = rules.nickname.shown if rules.nickname is not None else ""
         log.info("%s deadline of %s in %s passed: %s", kind, contact_id, room_id, action)
         if action == "remind":
-            text = fill(texts.NICKNAME_LAST, format=fmt) if kind == NICKNAME else fill(
-                texts.INTRO_LAST, template=_template(rules)
+            text = (
+                fill(texts.NICKNAME_LAST, format=fmt)
+                if kind == NICKNAME
+                else fill(texts.INTRO_LAST, template=_template(rules))
             )
             self.say_room(room_id, text, [contact_id], now=now)
         elif action == "notify_admins":
             template = texts.NICKNAME_ADMINS if kind == NICKNAME else texts.INTRO_ADMINS
             self.tell_admins(
-                room_id, fill(template, topic=topic, name=name or contact_id, contact=contact_id, hours=hours, format=fmt),
+                room_id,
+                fill(
+                    template,
+                    topic=topic,
+                    name=name or contact_id,
+                    contact=contact_id,
+                    hours=hours,
+                    format=fmt,
+                ),
                 now=now,
             )
         elif action == "kick":
@@ -414,8 +445,12 @@ class Lifecycle:
             ctx = CaseContext(room_id=room_id, contact_id=contact_id, at=now, name=name, topic=topic)
             try:
                 self.app.store.audit(
-                    self.app.rooms.bot_id or "bot", f"lifecycle_{kind}_kick", room_id=room_id, target_id=contact_id,
-                    detail={"reason": reason}, at=now,
+                    self.app.rooms.bot_id or "bot",
+                    f"lifecycle_{kind}_kick",
+                    room_id=room_id,
+                    target_id=contact_id,
+                    detail={"reason": reason},
+                    at=now,
                 )
             except StoreUnavailable as exc:
                 log.warning("lifecycle kick of %s not in the audit log: %s", contact_id, exc)

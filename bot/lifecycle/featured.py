@@ -62,7 +62,8 @@ def find_original(recent: Iterable[Message], text: str, name: str = "") -> Messa
     if not text:
         return None
     candidates = [
-        m for m in reversed(list(recent))
+        m
+        for m in reversed(list(recent))
         if m.text.strip() == text or (len(text) >= 8 and m.text.strip().startswith(text.rstrip("…. ")))
     ]
     for m in candidates:
@@ -71,18 +72,28 @@ def find_original(recent: Iterable[Message], text: str, name: str = "") -> Messa
     return candidates[0] if candidates else None
 
 
-async def feature(lc: Lifecycle, room_id: str, text: str, by: str, at: datetime, name: str = "") -> tuple[FeaturedView, bool]:
+async def feature(
+    lc: Lifecycle, room_id: str, text: str, by: str, at: datetime, name: str = ""
+) -> tuple[FeaturedView, bool]:
     original = find_original(lc.recent.get(room_id, ()), text, name)
     if original is not None:
         return lc.repo.add_featured(
-            room_id, original.id, original.text, sender_id=original.sender_id,
-            sender_name=original.sender_name or name, said_at=original.at, marked_by=by, at=at,
+            room_id,
+            original.id,
+            original.text,
+            sender_id=original.sender_id,
+            sender_name=original.sender_name or name,
+            said_at=original.at,
+            marked_by=by,
+            at=at,
         )
     digest = hashlib.sha1(f"{room_id}\n{text}".encode()).hexdigest()[:16]
     return lc.repo.add_featured(room_id, f"text:{digest}", text, sender_name=name, marked_by=by, at=at)
 
 
-async def _answer_featured(lc: Lifecycle, room_id: str, sender_id: str, view: FeaturedView, new: bool) -> None:
+async def _answer_featured(
+    lc: Lifecycle, room_id: str, sender_id: str, view: FeaturedView, new: bool
+) -> None:
     if new:
         n = len(lc.repo.featured(room_id))
         await lc.app.port.say(room_id, app_fill(texts.FEATURED_OK, n=n), [sender_id])
@@ -148,8 +159,13 @@ def app_fill(template: str, **values: object) -> str:
 # --- commands ---------------------------------------------------------------------------------
 
 
-@COMMANDS.command(*FEATURE_WORDS, where=Where.ROOM, admin_only=True, usage="#精华（引用消息回复）或 #精华 内容",
-                  help="把一条消息收入精华")
+@COMMANDS.command(
+    *FEATURE_WORDS,
+    where=Where.ROOM,
+    admin_only=True,
+    usage="#精华（引用消息回复）或 #精华 内容",
+    help="把一条消息收入精华",
+)
 async def feature_command(ctx: CommandContext) -> None:
     from bot.lifecycle import lifecycle_of
 
@@ -170,8 +186,13 @@ async def feature_command(ctx: CommandContext) -> None:
     await _answer_featured(lc, ctx.room_id, ctx.sender_id, view, new)
 
 
-@COMMANDS.command(*UNFEATURE_WORDS, where=Where.ROOM, admin_only=True, usage="#取消精华（引用消息回复）或 #取消精华 内容",
-                  help="把一条消息移出精华")
+@COMMANDS.command(
+    *UNFEATURE_WORDS,
+    where=Where.ROOM,
+    admin_only=True,
+    usage="#取消精华（引用消息回复）或 #取消精华 内容",
+    help="把一条消息移出精华",
+)
 async def unfeature_command(ctx: CommandContext) -> None:
     from bot.lifecycle import lifecycle_of
 
@@ -212,8 +233,15 @@ async def search_command(ctx: CommandContext) -> None:
     lines = [app_fill(texts.SEARCH_HEAD, q=ctx.args)]
     for i, f in enumerate(found, 1):
         when = (f.said_at or f.at).astimezone(ctx.app.tz)
-        lines.append(app_fill(texts.SEARCH_LINE, i=i, text=shorten(f.text), name=f.sender_name or "群友",
-                              date=f"{when:%m-%d}"))
+        lines.append(
+            app_fill(
+                texts.SEARCH_LINE,
+                i=i,
+                text=shorten(f.text),
+                name=f.sender_name or "群友",
+                date=f"{when:%m-%d}",
+            )
+        )
     await ctx.reply("\n".join(lines))
 
 

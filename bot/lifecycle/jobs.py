@@ -93,7 +93,9 @@ async def lifecycle_tick(app: App, now: datetime) -> list[Step]:
 
 
 @task("lifecycle_deadline")
-async def lifecycle_deadline(app: App, now: datetime, room_id: str = "", contact_id: str = "", kind: str = "") -> Step:
+async def lifecycle_deadline(
+    app: App, now: datetime, room_id: str = "", contact_id: str = "", kind: str = ""
+) -> Step:
     return await _lc(app).check_deadline(room_id, contact_id, kind, now)
 
 
@@ -131,8 +133,13 @@ async def scheduled_notice(app: App, now: datetime, notice_id_: str = "") -> lis
     for room_id in notice_rooms(app, notice):
         if lc.repo.claim_notice(f"notice:{notice_id_}", room_id, slot, now):
             local = slot.astimezone(app.tz)
-            text = fill(notice.text, topic=app.rooms.topic(room_id), date=f"{local.month}月{local.day}日",
-                        weekday=WEEKDAYS[local.weekday()], rules=app.rules.summary())
+            text = fill(
+                notice.text,
+                topic=app.rooms.topic(room_id),
+                date=f"{local.month}月{local.day}日",
+                weekday=WEEKDAYS[local.weekday()],
+                rules=app.rules.summary(),
+            )
             lc.say_room(room_id, text, now=now)
             posted.append(room_id)
     return posted
@@ -200,7 +207,7 @@ def silent_members(app: App, room_id: str, now: datetime) -> Silence:
         if reached:
             out.by_threshold[reached[-1]].append(m)
     for members in out.by_threshold.values():
-        members.sort(key=lambda m: (m.last_spoke_at or m.joined_at or now))
+        members.sort(key=lambda m: m.last_spoke_at or m.joined_at or now)
     return out
 
 
@@ -212,7 +219,13 @@ def silence_text(silence: Silence, topic: str, day: str) -> str:
         if not members:
             continue
         from_top = len(thresholds) - 1 - i  # the longest silence: suggest removal; the next: 待清理
-        template = texts.SILENCE_REMOVE if from_top == 0 else texts.SILENCE_CLEAN if from_top == 1 else texts.SILENCE_NUDGE
+        template = (
+            texts.SILENCE_REMOVE
+            if from_top == 0
+            else texts.SILENCE_CLEAN
+            if from_top == 1
+            else texts.SILENCE_NUDGE
+        )
         names = "、".join(m.display_name or m.contact_id for m in members[:NAMES_SHOWN])
         if len(members) > NAMES_SHOWN:
             names += f" 等 {len(members)} 人"
@@ -258,11 +271,15 @@ async def silence_report(app: App, now: datetime) -> dict[str, Silence]:
                     if since is not None and (now - since).days >= remove_days:
                         silence.removed.append(m.contact_id)
                         reason = fill(texts.SILENCE_KICK, days=remove_days)
-                        ctx = CaseContext(room_id=room_id, contact_id=m.contact_id, at=now,
-                                          name=m.display_name, topic=topic)
-                        app.spawn(app.executor.execute(ctx, [Action(ActionKind.KICK, room_id, m.contact_id,
-                                                                    reason=reason)]),
-                                  name=f"silence-kick-{m.contact_id}")
+                        ctx = CaseContext(
+                            room_id=room_id, contact_id=m.contact_id, at=now, name=m.display_name, topic=topic
+                        )
+                        app.spawn(
+                            app.executor.execute(
+                                ctx, [Action(ActionKind.KICK, room_id, m.contact_id, reason=reason)]
+                            ),
+                            name=f"silence-kick-{m.contact_id}",
+                        )
             if silence.removed:
                 text += "\n" + fill(texts.SILENCE_REMOVED, n=len(silence.removed), days=remove_days)
         texts_by_room[room_id] = text

@@ -62,7 +62,9 @@ class Activity:
         return sum(d.violations for d in self.days)
 
 
-def collect(store: Store, room_id: str, first: date, last: date, *, topic: str = "", top: int = 5) -> Activity:
+def collect(
+    store: Store, room_id: str, first: date, last: date, *, topic: str = "", top: int = 5
+) -> Activity:
     repo = LifecycleRepo(store)
     rows = {d.day: d for d in store.daily_counts(room_id, first, last)}
     days = []
@@ -106,7 +108,9 @@ def admin_text(a: Activity, labels: Mapping[str, str] | None = None) -> str:
         head = fill(texts.REPORT_DAILY_HEAD, topic=a.topic, day=f"{a.first:%m-%d}")
     else:
         head = fill(texts.REPORT_WEEKLY_HEAD, topic=a.topic, first=f"{a.first:%m-%d}", last=f"{a.last:%m-%d}")
-    counts = fill(texts.REPORT_COUNTS, messages=a.messages, speakers=a.speakers, joins=a.joins, leaves=a.leaves)
+    counts = fill(
+        texts.REPORT_COUNTS, messages=a.messages, speakers=a.speakers, joins=a.joins, leaves=a.leaves
+    )
     lines = [head, counts]
     if a.flagged or a.violations:
         rules = "、".join(f"{labels.get(r) or r} {n}" for r, n in a.by_rule.items())
@@ -118,7 +122,15 @@ def admin_text(a: Activity, labels: Mapping[str, str] | None = None) -> str:
     return "\n".join(lines)
 
 
-COLUMNS = (("日期", 12), ("消息", 8), ("发言人数", 10), ("入群", 6), ("退群", 6), ("违规消息", 10), ("触犯规则", 10))
+COLUMNS = (
+    ("日期", 12),
+    ("消息", 8),
+    ("发言人数", 10),
+    ("入群", 6),
+    ("退群", 6),
+    ("违规消息", 10),
+    ("触犯规则", 10),
+)
 
 
 def _width(text: str) -> int:
@@ -139,9 +151,13 @@ def terminal_text(a: Activity) -> str:
     """``qunguard report``: a row per day and the totals, then rule hits by rule and the top contributors."""
     out = [f"「{a.topic}」({a.room_id})  {a.first} 至 {a.last}", "", _row([c for c, _ in COLUMNS])]
     for d in a.days:
-        out.append(_row([d.day, d.messages, d.speakers, d.joins, d.leaves, a.flagged_on(d.day), d.violations]))
+        out.append(
+            _row([d.day, d.messages, d.speakers, d.joins, d.leaves, a.flagged_on(d.day), d.violations])
+        )
     out.append(_row(["合计", a.messages, a.speakers, a.joins, a.leaves, a.flagged, a.violations]))
-    out.append("（违规消息：触犯群规的消息条数；触犯规则：一条消息可触犯多条规则；合计的发言人数按不同成员计）")
+    out.append(
+        "（违规消息：触犯群规的消息条数；触犯规则：一条消息可触犯多条规则；合计的发言人数按不同成员计）"
+    )
     out.append("")
     out.append("各规则触犯次数：" if a.by_rule else "各规则触犯次数：无")
     for rule, n in a.by_rule.items():

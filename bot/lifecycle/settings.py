@@ -18,7 +18,9 @@ from bot.errors import ConfigError
 ACTIONS = ("remind", "notify_admins", "kick")
 
 _SEPARATORS = "-－—_·/"
-_TEMPLATE = re.compile(rf"[^\s{re.escape(_SEPARATORS)}^$\[\](){{}}*+?.|\\]+(?:[{re.escape(_SEPARATORS)}][^\s{re.escape(_SEPARATORS)}^$\[\](){{}}*+?.|\\]+)+")
+_TEMPLATE = re.compile(
+    rf"[^\s{re.escape(_SEPARATORS)}^$\[\](){{}}*+?.|\\]+(?:[{re.escape(_SEPARATORS)}][^\s{re.escape(_SEPARATORS)}^$\[\](){{}}*+?.|\\]+)+"
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ class NicknameRule:
             reason = exc.args[0] if exc.args else exc
             if isinstance(reason, bytes):
                 reason = reason.decode("utf-8", "replace")
-            raise ConfigError(f"nickname pattern {pattern!r} is not a valid expression: {reason}", key=key) from None
+            raise ConfigError(
+                f"nickname pattern {pattern!r} is not a valid expression: {reason}", key=key
+            ) from None
         return cls(pattern, shown, compiled)
 
     def ok(self, name: str) -> bool:
@@ -83,11 +87,15 @@ class RoomRules:
 
 def room_rules(cfg: LifecycleConfig, room_id: str, topic: str) -> RoomRules:
     o = next((r for r in cfg.rooms if r.matches(room_id, topic)), None)
-    nick_h = o.nickname_deadline_h if o is not None and o.nickname_deadline_h >= 0 else cfg.nickname_deadline_h
+    nick_h = (
+        o.nickname_deadline_h if o is not None and o.nickname_deadline_h >= 0 else cfg.nickname_deadline_h
+    )
     intro_h = o.intro_deadline_h if o is not None and o.intro_deadline_h >= 0 else cfg.intro_deadline_h
     return RoomRules(
         welcome=(o.welcome if o is not None and o.welcome else cfg.welcome),
-        nickname=NicknameRule.parse(o.nickname_pattern if o is not None and o.nickname_pattern else cfg.nickname_pattern),
+        nickname=NicknameRule.parse(
+            o.nickname_pattern if o is not None and o.nickname_pattern else cfg.nickname_pattern
+        ),
         nickname_deadline=timedelta(hours=max(nick_h, 0)),
         nickname_action=(o.nickname_action if o is not None and o.nickname_action else cfg.nickname_action),
         intro_deadline=timedelta(hours=intro_h) if intro_h > 0 else None,

@@ -15,7 +15,9 @@ INTRO_TEMPLATE = "（{template}）"
 
 NICKNAME_REMIND = "温馨提醒：请把群昵称改为「{format}」，方便大家认识你，还剩约 {left}。"
 NICKNAME_LAST = "你的群昵称还不是「{format}」格式，请尽快修改，谢谢配合。"
-NICKNAME_ADMINS = "【群昵称未改】「{topic}」{name}（{contact}）入群已满 {hours}，群昵称仍不是「{format}」格式，请留意。"
+NICKNAME_ADMINS = (
+    "【群昵称未改】「{topic}」{name}（{contact}）入群已满 {hours}，群昵称仍不是「{format}」格式，请留意。"
+)
 NICKNAME_KICK = "入群 {hours} 未按要求修改群昵称"
 
 INTRO_REMIND = "温馨提醒：还没看到你的自我介绍{template}，花一分钟介绍一下自己吧，还剩约 {left}。"
@@ -24,8 +26,7 @@ INTRO_ADMINS = "【未自我介绍】「{topic}」{name}（{contact}）入群已
 INTRO_KICK = "入群 {hours} 未做自我介绍"
 
 CAP_ALERT = (
-    "【群快满了】「{topic}」已有 {count} 人，微信群上限 500 人。"
-    "可以清理长期潜水的成员，或提前准备新群。"
+    "【群快满了】「{topic}」已有 {count} 人，微信群上限 500 人。可以清理长期潜水的成员，或提前准备新群。"
 )
 
 SILENCE_HEAD = "【潜水成员】「{topic}」截至 {date}："

@@ -76,8 +76,11 @@ def _patch_imports() -> None:
     wechaty_puppet.get_logger = get_logger
     theirs = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
     for logger in list(logging.Logger.manager.loggerDict.values()):
-        if (isinstance(logger, logging.Logger) and not logger.propagate
-                and any(getattr(h.formatter, "_fmt", "") == theirs for h in logger.handlers)):
+        if (
+            isinstance(logger, logging.Logger)
+            and not logger.propagate
+            and any(getattr(h.formatter, "_fmt", "") == theirs for h in logger.handlers)
+        ):
             logger.handlers, logger.propagate = [], True
             logger.setLevel(logging.WARNING)
     if logging.getLogger("wechaty").level == logging.NOTSET:
@@ -279,7 +282,9 @@ def make_puppet_service_class() -> type:
     from wechaty_puppet_service.utils import extract_host_and_port
 
     def _scan(p: dict[str, Any]) -> Any:
-        return EventScanPayload(status=ScanStatus(p.get("status", 0)), qrcode=p.get("qrcode"), data=p.get("data"))
+        return EventScanPayload(
+            status=ScanStatus(p.get("status", 0)), qrcode=p.get("qrcode"), data=p.get("data")
+        )
 
     parsers: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
         "EVENT_TYPE_MESSAGE": ("message", lambda p: EventMessagePayload(message_id=p["messageId"])),
@@ -293,7 +298,10 @@ def make_puppet_service_class() -> type:
         "EVENT_TYPE_READY": ("ready", lambda p: EventReadyPayload(data=str(p.get("data", "")))),
         "EVENT_TYPE_DONG": ("dong", lambda p: EventDongPayload(data=str(p.get("data", "")))),
         "EVENT_TYPE_SCAN": ("scan", _scan),
-        "EVENT_TYPE_FRIENDSHIP": ("friendship", lambda p: EventFriendshipPayload(friendship_id=p.get("friendshipId"))),
+        "EVENT_TYPE_FRIENDSHIP": (
+            "friendship",
+            lambda p: EventFriendshipPayload(friendship_id=p.get("friendshipId")),
+        ),
         "EVENT_TYPE_ROOM_INVITE": (
             "room-invite",
             lambda p: EventRoomInvitePayload(room_invitation_id=p.get("roomInvitationId")),
@@ -511,4 +519,3 @@ def puppet_service_class() -> type:
     if _service_class is None:
         _service_class = make_puppet_service_class()
     return _service_class
-

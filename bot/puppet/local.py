@@ -335,7 +335,9 @@ class LocalPuppet:
             return self._usage("/admin 名字")
         if name == self.bot_name:
             self.admin_ids.add(BOT_ID)
-            self._line(self._style.info("· 机器人是群管理员，可以移人 / the bot is a room admin and can kick"))
+            self._line(
+                self._style.info("· 机器人是群管理员，可以移人 / the bot is a room admin and can kick")
+            )
             return []
         contact = self._member(name, create=True)
         if contact:
@@ -353,8 +355,11 @@ class LocalPuppet:
         if contact:
             self.owner_id = contact
             self.admin_ids.discard(contact)
-            self._line(self._style.info(
-                f"· {name} 现在是群主；机器人不再能移人 / the bot can no longer kick (/owner 还给机器人)"))
+            self._line(
+                self._style.info(
+                    f"· {name} 现在是群主；机器人不再能移人 / the bot can no longer kick (/owner 还给机器人)"
+                )
+            )
         return []
 
     async def _cmd_stranger(self, args: str) -> list[Event]:
@@ -367,7 +372,9 @@ class LocalPuppet:
             self._line(self._style.info(f"· {name} 是机器人的好友了 / is the bot's friend again"))
         else:
             self.strangers.add(contact)
-            self._line(self._style.info(f"· {name} 不是机器人的好友，机器人不能私聊他 / not the bot's friend"))
+            self._line(
+                self._style.info(f"· {name} 不是机器人的好友，机器人不能私聊他 / not the bot's friend")
+            )
         return []
 
     async def _cmd_pm(self, args: str) -> list[Event]:
@@ -468,9 +475,18 @@ class LocalPuppet:
         """An image message, with its QR codes decoded as the adapter does."""
         payloads = await asyncio.to_thread(decode_qr, data)
         found = "、".join(payloads) if payloads else "无 / none"
-        self._line(self._style.info(f"（{self._names[contact]} 发了图片 {file_name}；图中二维码 / QR: {found}）"))
-        return [self._message(contact, type=MessageType.IMAGE, file_name=file_name,
-                              media_key=media_key, qr_payloads=payloads)]
+        self._line(
+            self._style.info(f"（{self._names[contact]} 发了图片 {file_name}；图中二维码 / QR: {found}）")
+        )
+        return [
+            self._message(
+                contact,
+                type=MessageType.IMAGE,
+                file_name=file_name,
+                media_key=media_key,
+                qr_payloads=payloads,
+            )
+        ]
 
     def _usage(self, usage: str) -> list[Event]:
         self._line(self._style.info(f"用法 / usage: {usage}"))
@@ -597,9 +613,12 @@ class LocalPuppet:
 
     def outbox_throttled(self, pending: int, wait_s: float) -> None:
         """Called by the outbox when the send limit holds the bot's replies back."""
-        self._line(self._style.info(
-            f"（机器人发言已达频率上限，{pending} 条消息排队，约 {wait_s:.0f} 秒后继续发送；"
-            f"真实微信号发得太快会被封 / rate limit: {pending} queued, next in {wait_s:.0f} s）"))
+        self._line(
+            self._style.info(
+                f"（机器人发言已达频率上限，{pending} 条消息排队，约 {wait_s:.0f} 秒后继续发送；"
+                f"真实微信号发得太快会被封 / rate limit: {pending} queued, next in {wait_s:.0f} s）"
+            )
+        )
 
     def _check_room(self, room_id: str) -> None:
         if room_id != ROOM_ID:
@@ -613,14 +632,24 @@ class LocalPuppet:
 
     def _print_banner(self) -> None:
         s = self._style
-        self._line(s.bot(f"qunguard 本地模拟群「{self.room_topic}」— 不需要微信账号 / a simulated group, no WeChat account"))
-        self._line(f"你来扮演群成员：每行输入 {s.bot('名字: 消息')}   (type one line per message: name: message)")
+        self._line(
+            s.bot(
+                f"qunguard 本地模拟群「{self.room_topic}」— 不需要微信账号 / a simulated group, no WeChat account"
+            )
+        )
+        self._line(
+            f"你来扮演群成员：每行输入 {s.bot('名字: 消息')}   (type one line per message: name: message)"
+        )
         self._line("试试 / try:")
         self._line(f"  {s.bot('小王: 大家好，我是新来的')}")
         self._line(f"  {s.bot('小李: ' + EXAMPLE_AD)}    ← 一条广告 / an ad: the bot warns 小李")
-        self._line(f"机器人「{self.bot_name}」是群主，可以移人。命令 / commands: "
-                   "/join /leave /image /qr /url /admin /pm /repeat /recall /help /quit")
-        self._line(s.info("机器人的回复会显示在下方；私聊显示为 [私聊→名字] / the bot's replies appear below"))
+        self._line(
+            f"机器人「{self.bot_name}」是群主，可以移人。命令 / commands: "
+            "/join /leave /image /qr /url /admin /pm /repeat /recall /help /quit"
+        )
+        self._line(
+            s.info("机器人的回复会显示在下方；私聊显示为 [私聊→名字] / the bot's replies appear below")
+        )
 
     def _block(self, head: str, text: str) -> None:
         lines = text.split("\n") or [""]

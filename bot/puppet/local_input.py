@@ -51,11 +51,34 @@ class Unreadable:
 
 Line = Say | Command | Unreadable | None
 
-COMMANDS = frozenset({
-    "join", "leave", "image", "qr", "url", "admin", "owner", "stranger", "pm", "repeat", "recall", "topic",
-    "members", "help", "quit",
-})
-ALIASES = {"exit": "quit", "q": "quit", "h": "help", "?": "help", "img": "image", "link": "url", "flood": "repeat"}
+COMMANDS = frozenset(
+    {
+        "join",
+        "leave",
+        "image",
+        "qr",
+        "url",
+        "admin",
+        "owner",
+        "stranger",
+        "pm",
+        "repeat",
+        "recall",
+        "topic",
+        "members",
+        "help",
+        "quit",
+    }
+)
+ALIASES = {
+    "exit": "quit",
+    "q": "quit",
+    "h": "help",
+    "?": "help",
+    "img": "image",
+    "link": "url",
+    "flood": "repeat",
+}
 MAX_REPEAT = 50
 
 
@@ -75,7 +98,9 @@ def parse_line(raw: str) -> Line:
         return Unreadable("格式：名字: 消息，例如 “小王: 大家好”（输入 /help 查看命令 / type name: message）")
     name, text = line[:cut].strip(), line[cut + 1 :].strip()
     if not name or len(name) > MAX_NAME_CHARS or text.startswith("//"):
-        return Unreadable("格式：名字: 消息，例如 “小王: 大家好”（名字最多 32 个字 / name up to 32 characters）")
+        return Unreadable(
+            "格式：名字: 消息，例如 “小王: 大家好”（名字最多 32 个字 / name up to 32 characters）"
+        )
     if not text:
         return Unreadable(f"{name} 要说什么？格式：名字: 消息 / nothing to say")
     return Say(name, text)

@@ -192,8 +192,15 @@ class Delivery:
             raise self.error
         return self.message_id
 
-    def _finish(self, *, message_id: str = "", sent_at: datetime | None = None,
-                error: ActionFailed | None = None, attempts: int = 0, merged: int = 1) -> None:
+    def _finish(
+        self,
+        *,
+        message_id: str = "",
+        sent_at: datetime | None = None,
+        error: ActionFailed | None = None,
+        attempts: int = 0,
+        merged: int = 1,
+    ) -> None:
         if self.done():
             return
         self.message_id, self.sent_at, self.error = message_id, sent_at, error
@@ -337,8 +344,14 @@ class Outbox:
         self.merged_count = 0
 
     @classmethod
-    def from_config(cls, port: ChatPort, config: OutboxConfig, *, clock: Clock | None = None,
-                    sent_log: str | os.PathLike[str] | None = None) -> Outbox:
+    def from_config(
+        cls,
+        port: ChatPort,
+        config: OutboxConfig,
+        *,
+        clock: Clock | None = None,
+        sent_log: str | os.PathLike[str] | None = None,
+    ) -> Outbox:
         """``sent_log``: e.g. ``Path(config.data_dir) / "outbox-sent.json"``."""
         return cls(
             port,
@@ -354,8 +367,15 @@ class Outbox:
 
     # --- the ChatPort calls that send messages: queued -----------------------
 
-    def say(self, room_id: str, text: str, mention_ids: Sequence[str] = (), *,
-            urgent: bool = False, merge: bool = True) -> Delivery:
+    def say(
+        self,
+        room_id: str,
+        text: str,
+        mention_ids: Sequence[str] = (),
+        *,
+        urgent: bool = False,
+        merge: bool = True,
+    ) -> Delivery:
         """Queue ``text`` for a room. Messages @-mentioning the same members of
         one room merge while they wait (unless ``merge=False``); a message
         without mentions never merges."""
@@ -363,7 +383,9 @@ class Outbox:
         key = ("room", room_id, *sorted(mentions)) if merge and mentions else None
         return self._enqueue("say", room_id, text, mentions, key, urgent)
 
-    def say_private(self, contact_id: str, text: str, *, urgent: bool = False, merge: bool = True) -> Delivery:
+    def say_private(
+        self, contact_id: str, text: str, *, urgent: bool = False, merge: bool = True
+    ) -> Delivery:
         """Queue a one-to-one message; its delivery fails with ``NotAFriend``
         when the bot cannot chat with ``contact_id``."""
         key = ("private", contact_id) if merge else None
@@ -411,8 +433,11 @@ class Outbox:
 
     @property
     def limits(self) -> dict[str, float]:
-        return {"per_minute": self._window.per_minute, "per_hour": self._window.per_hour,
-                "min_interval_s": self._window.min_interval_s}
+        return {
+            "per_minute": self._window.per_minute,
+            "per_hour": self._window.per_hour,
+            "min_interval_s": self._window.min_interval_s,
+        }
 
     @property
     def pending(self) -> int:
@@ -446,7 +471,9 @@ class Outbox:
         self._queues.clear()
         self._in_flight = None
         for item in left:
-            self._fail(item, ActionFailed("机器人停止时消息仍未发出 (outbox closed before the message was sent)"))
+            self._fail(
+                item, ActionFailed("机器人停止时消息仍未发出 (outbox closed before the message was sent)")
+            )
 
     async def __aenter__(self) -> Outbox:
         self.start()
@@ -457,8 +484,15 @@ class Outbox:
 
     # --- internals ---------------------------------------------------------
 
-    def _enqueue(self, kind: str, target: str, text: str, mentions: tuple[str, ...],
-                 key: tuple[str, ...] | None, urgent: bool) -> Delivery:
+    def _enqueue(
+        self,
+        kind: str,
+        target: str,
+        text: str,
+        mentions: tuple[str, ...],
+        key: tuple[str, ...] | None,
+        urgent: bool,
+    ) -> Delivery:
         delivery = Delivery(kind, target, text, self.clock.now())
         if self._closing:
             delivery._finish(error=ActionFailed("outbox is closed"))
@@ -479,7 +513,9 @@ class Outbox:
                     return delivery
         now = self.clock.monotonic()
         ready_at = now if (key is None or urgent) else now + self.merge_window_s
-        queue.append(_Item(next(self._seq), kind, target, mentions, [text], [delivery], key, urgent, ready_at))
+        queue.append(
+            _Item(next(self._seq), kind, target, mentions, [text], [delivery], key, urgent, ready_at)
+        )
         self.start()
         self._wakeup.set()
         return delivery
@@ -570,21 +606,33 @@ class Outbox:
             if error is not exc:
                 error.__cause__ = exc
             if item.attempts >= self.max_attempts:
-                log.warning("outbox: %s to %s failed %d times, giving up: %s",
-                            item.kind, item.target, item.attempts, exc)
+                log.warning(
+                    "outbox: %s to %s failed %d times, giving up: %s",
+                    item.kind,
+                    item.target,
+                    item.attempts,
+                    exc,
+                )
                 self._fail(item, error)
                 return
             delay = self.retry_delays_s[min(item.attempts - 1, len(self.retry_delays_s) - 1)]
-            log.info("outbox: %s to %s failed (%s); retry %d in %.0f s",
-                     item.kind, item.target, exc, item.attempts + 1, delay)
+            log.info(
+                "outbox: %s to %s failed (%s); retry %d in %.0f s",
+                item.kind,
+                item.target,
+                exc,
+                item.attempts + 1,
+                delay,
+            )
             item.ready_at = self.clock.monotonic() + delay
             self._queues.setdefault(item.conversation, deque()).appendleft(item)
             return
         self.sent_count += 1
         sent_at = self.clock.now()
         for d in item.deliveries:
-            d._finish(message_id=message_id, sent_at=sent_at,
-                      attempts=item.attempts, merged=len(item.deliveries))
+            d._finish(
+                message_id=message_id, sent_at=sent_at, attempts=item.attempts, merged=len(item.deliveries)
+            )
 
     async def _send_within_timeout(self, item: _Item) -> str:
         """One send; a send that hangs longer than ``send_timeout_s`` counts
@@ -639,11 +687,18 @@ class Outbox:
 
     def _report_backlog(self, now: float, allowed: float) -> None:
         """Tell the log, at most once a minute, when the limit holds messages back."""
-        if allowed - now < 10 or (self._backlog_logged_at is not None and now - self._backlog_logged_at < MINUTE):
+        if allowed - now < 10 or (
+            self._backlog_logged_at is not None and now - self._backlog_logged_at < MINUTE
+        ):
             return
         self._backlog_logged_at = now
-        log.warning("outbox: %d messages waiting for the send limit (%d/min, %d/h); next in %.0f s",
-                    self.pending, self._window.per_minute, self._window.per_hour, allowed - now)
+        log.warning(
+            "outbox: %d messages waiting for the send limit (%d/min, %d/h); next in %.0f s",
+            self.pending,
+            self._window.per_minute,
+            self._window.per_hour,
+            allowed - now,
+        )
         if self.on_throttle is not None:
             try:
                 self.on_throttle(self.pending, allowed - now)

@@ -67,7 +67,16 @@ MESSAGE_TYPES: dict[str, ev.MessageType] = {
 _DIRTY_CONTACT, _DIRTY_ROOM, _DIRTY_ROOM_MEMBER = 2, 3, 4
 
 _ROOM_CHANGES = frozenset({"room-join", "room-leave", "room-topic"})
-_QUEUED_EVENTS = ("message", "login", "logout", "error", "room-join", "room-leave", "room-topic", "room-invite")
+_QUEUED_EVENTS = (
+    "message",
+    "login",
+    "logout",
+    "error",
+    "room-join",
+    "room-leave",
+    "room-topic",
+    "room-invite",
+)
 
 
 def message_type_of(name: str) -> ev.MessageType:
@@ -150,7 +159,9 @@ class WechatyPuppet:
         name: str = "qunguard",
     ) -> None:
         if not endpoint:
-            raise PuppetUnavailable("no puppet endpoint: set puppet.endpoint or WECHATY_PUPPET_SERVICE_ENDPOINT")
+            raise PuppetUnavailable(
+                "no puppet endpoint: set puppet.endpoint or WECHATY_PUPPET_SERVICE_ENDPOINT"
+            )
         self.endpoint = endpoint
         self._token = token
         self.data_dir = Path(data_dir)
@@ -264,7 +275,9 @@ class WechatyPuppet:
             return contact_id
 
     async def accept_invitation(self, invitation_id: str) -> None:
-        await self._call(f"accept invitation {invitation_id}", self._p().room_invitation_accept(invitation_id))
+        await self._call(
+            f"accept invitation {invitation_id}", self._p().room_invitation_accept(invitation_id)
+        )
 
     # ------------------------------------------------------------------ running
 
@@ -280,26 +293,40 @@ class WechatyPuppet:
                 try:
                     await self._session()
                     clean_ends += 1
-                    reason = "the event stream ended without an error (another client may have taken the session)"
+                    reason = (
+                        "the event stream ended without an error (another client may have taken the session)"
+                    )
                     if clean_ends >= 3:
-                        log.error("the puppet session was taken away %d times in a row: is another bot "
-                                  "using the same puppet service token?", clean_ends)
+                        log.error(
+                            "the puppet session was taken away %d times in a row: is another bot "
+                            "using the same puppet service token?",
+                            clean_ends,
+                        )
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     clean_ends = 0
                     reason = f"lost the puppet service: {type(exc).__name__}: {exc}"
                     if _is_unauthenticated(exc):
-                        log.error("the puppet service at %s rejected the token (check puppet.token or "
-                                  "WECHATY_PUPPET_SERVICE_TOKEN): %s", self.endpoint, exc)
+                        log.error(
+                            "the puppet service at %s rejected the token (check puppet.token or "
+                            "WECHATY_PUPPET_SERVICE_TOKEN): %s",
+                            self.endpoint,
+                            exc,
+                        )
                         self._backoff.attempt = max(self._backoff.attempt, 16)  # wait the longest
                 if self._stopping.is_set():
                     break
                 if asyncio.get_running_loop().time() - started > 60:
                     self._backoff.reset()
                 delay = self._backoff.next()
-                log.warning("%s; reconnecting to %s in %.1f s (attempt %d)", reason, self.endpoint, delay,
-                            self._backoff.attempt)
+                log.warning(
+                    "%s; reconnecting to %s in %.1f s (attempt %d)",
+                    reason,
+                    self.endpoint,
+                    delay,
+                    self._backoff.attempt,
+                )
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), delay)
         finally:
@@ -377,8 +404,11 @@ class WechatyPuppet:
                 self._on_dirty(*payload)
                 return
             if name == "scan":
-                log.warning("the puppet service needs a QR-code scan to log in (status %s): %s",
-                            getattr(payload.status, "name", payload.status), payload.qrcode or payload.data or "")
+                log.warning(
+                    "the puppet service needs a QR-code scan to log in (status %s): %s",
+                    getattr(payload.status, "name", payload.status),
+                    payload.qrcode or payload.data or "",
+                )
                 return
             if name == "login":
                 if self._session_login == payload.contact_id:
@@ -417,8 +447,14 @@ class WechatyPuppet:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.log(logging.DEBUG if self._stopping.is_set() else logging.WARNING,
-                        "%s event skipped, could not be read (%s: %s): %s", name, type(exc).__name__, exc, payload)
+                log.log(
+                    logging.DEBUG if self._stopping.is_set() else logging.WARNING,
+                    "%s event skipped, could not be read (%s: %s): %s",
+                    name,
+                    type(exc).__name__,
+                    exc,
+                    payload,
+                )
                 if key is not None:
                     self._seen.forget(key)  # a re-delivery may succeed
                 continue
@@ -472,12 +508,21 @@ class WechatyPuppet:
                 try:
                     await accessory.ready()
                 except Exception as exc:
-                    log.info("message %s: %s unreadable (%s); kept without it", msg.message_id, accessory, exc)
+                    log.info(
+                        "message %s: %s unreadable (%s); kept without it", msg.message_id, accessory, exc
+                    )
         if room is None:
             if kind is not ev.MessageType.TEXT:
                 return []
-            return [ev.PrivateMessage(id=msg.message_id, sender_id=talker_id, at=at, text=data.text or "",
-                                      sender_name=_name_of(msg.talker()))]
+            return [
+                ev.PrivateMessage(
+                    id=msg.message_id,
+                    sender_id=talker_id,
+                    at=at,
+                    text=data.text or "",
+                    sender_name=_name_of(msg.talker()),
+                )
+            ]
         if kind is ev.MessageType.RECALLED:
             return [ev.MessageRecalled(room_id=room.room_id, message_id=(data.text or "").strip(), at=at)]
         fields: dict[str, Any] = {}
@@ -506,12 +551,17 @@ class WechatyPuppet:
         rule may match in them."""
         if kind is ev.MessageType.URL:
             link = (await msg.to_url_link()).payload
-            return {"url": link.url or "", "title": link.title or "", "description": link.description or ""}, \
-                _join(link.title, link.description, link.url)
+            return {
+                "url": link.url or "",
+                "title": link.title or "",
+                "description": link.description or "",
+            }, _join(link.title, link.description, link.url)
         if kind is ev.MessageType.MINI_PROGRAM:
             mp = (await msg.to_mini_program()).payload
             app = mp.description or mp.username or mp.appid or ""
-            return {"title": mp.title or "", "app": app, "description": mp.description or ""}, _join(mp.title, app)
+            return {"title": mp.title or "", "app": app, "description": mp.description or ""}, _join(
+                mp.title, app
+            )
         if kind is ev.MessageType.CONTACT_CARD:
             card = await msg.to_contact()
             name = _name_of(card)
@@ -521,14 +571,23 @@ class WechatyPuppet:
             if kind is not ev.MessageType.VIDEO:  # videos are not worth their download
                 try:
                     media = await asyncio.wait_for(
-                        fetch_media(self._p(), msg.message_id, image=kind is ev.MessageType.IMAGE,
-                                    decode=kind is ev.MessageType.IMAGE, limit=self.max_media_bytes),
-                        self.rpc_timeout_s)
+                        fetch_media(
+                            self._p(),
+                            msg.message_id,
+                            image=kind is ev.MessageType.IMAGE,
+                            decode=kind is ev.MessageType.IMAGE,
+                            limit=self.max_media_bytes,
+                        ),
+                        self.rpc_timeout_s,
+                    )
                 except Exception as exc:
                     log.warning("message %s: %s not fetched: %s", msg.message_id, kind.value, exc)
                 else:
-                    fields.update(file_name=fields["file_name"] or media.name, media_key=media.key,
-                                  qr_payloads=media.qr_payloads)
+                    fields.update(
+                        file_name=fields["file_name"] or media.name,
+                        media_key=media.key,
+                        qr_payloads=media.qr_payloads,
+                    )
             return fields, fields["file_name"] if kind is ev.MessageType.FILE else ""
         if kind is ev.MessageType.EMOTICON:
             return {}, ""
@@ -540,33 +599,56 @@ class WechatyPuppet:
         at = to_datetime(payload.timestamp)
         out: list[ev.Event] = []
         for contact_id in payload.invited_ids:
-            out.append(ev.MemberJoined(room_id=payload.room_id, contact_id=contact_id, at=at,
-                                       name=await self.contact_name(contact_id),
-                                       inviter_id=payload.inviter_id or "", room_topic=topic))
+            out.append(
+                ev.MemberJoined(
+                    room_id=payload.room_id,
+                    contact_id=contact_id,
+                    at=at,
+                    name=await self.contact_name(contact_id),
+                    inviter_id=payload.inviter_id or "",
+                    room_topic=topic,
+                )
+            )
         return out
 
     async def _on_room_leave(self, payload: Any) -> list[ev.Event]:
         self._forget_room(payload.room_id)
         at = to_datetime(payload.timestamp)
-        return [ev.MemberLeft(room_id=payload.room_id, contact_id=c, at=at, remover_id=payload.remover_id or "")
-                for c in payload.removed_ids]
+        return [
+            ev.MemberLeft(room_id=payload.room_id, contact_id=c, at=at, remover_id=payload.remover_id or "")
+            for c in payload.removed_ids
+        ]
 
     async def _on_room_topic(self, payload: Any) -> list[ev.Event]:
         self._forget_room(payload.room_id)
-        return [ev.TopicChanged(room_id=payload.room_id, topic=payload.new_topic or "",
-                                changer_id=payload.changer_id or "", at=to_datetime(payload.timestamp),
-                                old_topic=payload.old_topic or "")]
+        return [
+            ev.TopicChanged(
+                room_id=payload.room_id,
+                topic=payload.new_topic or "",
+                changer_id=payload.changer_id or "",
+                at=to_datetime(payload.timestamp),
+                old_topic=payload.old_topic or "",
+            )
+        ]
 
     async def _on_room_invite(self, payload: Any) -> list[ev.Event]:
         invitation_id = payload.room_invitation_id or ""
         try:
-            info = await self._call(f"read invitation {invitation_id}",
-                                    self._p().puppet_stub.room_invitation_payload(id=invitation_id))
+            info = await self._call(
+                f"read invitation {invitation_id}",
+                self._p().puppet_stub.room_invitation_payload(id=invitation_id),
+            )
         except ActionFailed as exc:  # still worth telling: "anyone may invite" can accept it
             log.warning("invitation %s arrived without its details: %s", invitation_id, exc)
             return [ev.RoomInvitation(invitation_id=invitation_id, inviter_id="", room_topic="", at=_now())]
-        return [ev.RoomInvitation(invitation_id=invitation_id, inviter_id=info.inviter_id or "",
-                                  room_topic=info.topic or "", at=to_datetime(info.timestamp))]
+        return [
+            ev.RoomInvitation(
+                invitation_id=invitation_id,
+                inviter_id=info.inviter_id or "",
+                room_topic=info.topic or "",
+                at=to_datetime(info.timestamp),
+            )
+        ]
 
     # ------------------------------------------------------------------ helpers
 
@@ -603,8 +685,9 @@ class WechatyPuppet:
         puppet = self._p()
         if room_id:
             try:
-                member = await self._call(f"read member {contact_id}",
-                                          puppet.room_member_payload(room_id, contact_id))
+                member = await self._call(
+                    f"read member {contact_id}", puppet.room_member_payload(room_id, contact_id)
+                )
                 if member.room_alias or member.name:
                     return str(member.room_alias or member.name)
             except ActionFailed:
@@ -614,7 +697,9 @@ class WechatyPuppet:
 
     async def _topic(self, room_id: str) -> str:
         try:
-            return str((await self._call(f"read room {room_id}", self._p().room_payload(room_id))).topic or "")
+            return str(
+                (await self._call(f"read room {room_id}", self._p().room_payload(room_id))).topic or ""
+            )
         except (ActionFailed, PuppetUnavailable):
             return ""
 
@@ -649,8 +734,19 @@ def _init_user_classes(bot: Any, puppet: Any) -> None:
     from wechaty.user.url_link import UrlLink
 
     meta = {"_puppet": puppet, "_wechaty": bot, "abstract": False}
-    for cls in (ContactSelf, Contact, Favorite, Friendship, Image, Message, MiniProgram, UrlLink, Room,
-                RoomInvitation, Tag):
+    for cls in (
+        ContactSelf,
+        Contact,
+        Favorite,
+        Friendship,
+        Image,
+        Message,
+        MiniProgram,
+        UrlLink,
+        Room,
+        RoomInvitation,
+        Tag,
+    ):
         setattr(bot, cls.__name__, type(cls.__name__, (cls,), meta))
 
 

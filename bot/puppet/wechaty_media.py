@@ -36,8 +36,9 @@ def media_key(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-async def fetch_media(puppet: Any, message_id: str, *, image: bool, decode: bool,
-                      limit: int = MAX_MEDIA_BYTES) -> Media:
+async def fetch_media(
+    puppet: Any, message_id: str, *, image: bool, decode: bool, limit: int = MAX_MEDIA_BYTES
+) -> Media:
     """Name, content key and (for images, when ``decode``) QR payloads of a
     message's media. Raises when the media cannot be had; the caller keeps
     the message without them."""

@@ -248,7 +248,9 @@ class LifecycleRepo:
         if not conds:
             return 0
         with self.store._tx() as conn:
-            return int(conn.execute(delete(FEATURED).where(FEATURED.c.room_id == room_id, or_(*conds))).rowcount)
+            return int(
+                conn.execute(delete(FEATURED).where(FEATURED.c.room_id == room_id, or_(*conds))).rowcount
+            )
 
     @_db
     def featured(
@@ -444,14 +446,19 @@ class HeldMessages:
         with self.store.engine.connect() as conn:
             rows = conn.execute(
                 select(OUTGOING)
-                .where(OUTGOING.c.bot_id == self.store.bot_id, OUTGOING.c.state == "pending",
-                       OUTGOING.c.detail == HELD)
+                .where(
+                    OUTGOING.c.bot_id == self.store.bot_id,
+                    OUTGOING.c.state == "pending",
+                    OUTGOING.c.detail == HELD,
+                )
                 .order_by(OUTGOING.c.id)
             )
             return [_held_view(r) for r in rows]
 
     @_db
-    def claim(self, message_id: int, now: datetime, state: str = "sent", detail: str = "sent after quiet hours") -> bool:
+    def claim(
+        self, message_id: int, now: datetime, state: str = "sent", detail: str = "sent after quiet hours"
+    ) -> bool:
         """pending -> ``state``; True for the one caller that moved it (then it sends)."""
         with self.store._tx() as conn:
             n = conn.execute(

@@ -43,7 +43,8 @@ def test_a_good_edit_is_taken(tmp_path: Path):
     path.write_text(GOOD, encoding="utf-8")
     holder = RulesHolder.load(path)
 
-    path.write_text(GOOD.replace('no_match: ["今天开会"]', 'no_match: ["今天开会", "明天见"]'), encoding="utf-8")
+    path.write_text(
+        GOOD.replace('no_match: ["今天开会"]', 'no_match: ["今天开会", "明天见"]'), encoding="utf-8"
+    )
 
     assert asyncio.run(holder.reload()) is None
-

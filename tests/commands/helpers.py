@@ -16,13 +16,33 @@ WU = "wxid_wu"
 MOD = "wxid_mod_sun"
 """An admin of ROOM (a WeChat group admin), not of ROOM_B, not global."""
 
-__all__ = ["ADMIN", "BOT", "CHEN", "LI", "MOD", "OWNER", "OWNER_B", "ROOM", "ROOM_B", "TOPIC", "TOPIC_B", "WU",
-           "config", "private", "two_rooms"]
+__all__ = [
+    "ADMIN",
+    "BOT",
+    "CHEN",
+    "LI",
+    "MOD",
+    "OWNER",
+    "OWNER_B",
+    "ROOM",
+    "ROOM_B",
+    "TOPIC",
+    "TOPIC_B",
+    "WU",
+    "config",
+    "private",
+    "two_rooms",
+]
 
 
 def two_rooms(wechat: FakeWeChat, *, bot_is_owner: bool = True) -> None:
-    wechat.add_room(ROOM, TOPIC, BOT if bot_is_owner else OWNER, [OWNER, ADMIN, MOD, LI, CHEN, WU],
-                    admins=[OWNER, MOD] if bot_is_owner else [MOD])
+    wechat.add_room(
+        ROOM,
+        TOPIC,
+        BOT if bot_is_owner else OWNER,
+        [OWNER, ADMIN, MOD, LI, CHEN, WU],
+        admins=[OWNER, MOD] if bot_is_owner else [MOD],
+    )
     wechat.add_room(ROOM_B, TOPIC_B, OWNER_B, [OWNER_B, LI, CHEN], admins=[BOT])
     wechat.friends.update({ADMIN, OWNER, MOD, LI, WU, OWNER_B})
     wechat.names.update({MOD: "孙管理", OWNER_B: "赵群主", WU: "吴八"})

@@ -157,7 +157,9 @@ def test_pardon_removes_the_strike_lifts_the_mute_and_tells_the_member(tmp_path:
         assert "案件 2 已由管理员撤销" in last_private(bot, LI) and "禁言已解除" in last_private(bot, LI)
         assert "案件 2 已撤销" in last_private(bot, OWNER)
         await private(bot, OWNER, "#记录 wxid_li")
-        assert "违规 1 次" in last_private(bot, OWNER) and "案件 1（11-20 09:00）广告" in last_private(bot, OWNER)
+        assert "违规 1 次" in last_private(bot, OWNER) and "案件 1（11-20 09:00）广告" in last_private(
+            bot, OWNER
+        )
         assert "案件 2" not in last_private(bot, OWNER)
         assert [(a.command, a.actor_id) for a in bot.store.case(2).audit] == [("pardon", OWNER)]
 
@@ -234,8 +236,23 @@ def test_help_lists_admin_commands_for_admins_and_member_commands_for_members(tm
     async def story(bot: Bot) -> None:
         await private(bot, MOD, "帮助")
         text = last_private(bot, MOD)
-        for usage in ("#警告 @成员 理由", "#禁言", "#解禁", "#踢", "#拉黑", "#解除拉黑", "#撤销 案件号", "#记录",
-                      "#豁免", "#取消豁免", "#试运行", "#重载规则", "#统计", "同意 案件号", "#群规"):
+        for usage in (
+            "#警告 @成员 理由",
+            "#禁言",
+            "#解禁",
+            "#踢",
+            "#拉黑",
+            "#解除拉黑",
+            "#撤销 案件号",
+            "#记录",
+            "#豁免",
+            "#取消豁免",
+            "#试运行",
+            "#重载规则",
+            "#统计",
+            "同意 案件号",
+            "#群规",
+        ):
             assert usage in text, usage
         await private(bot, LI, "#help")
         member_help = last_private(bot, LI)

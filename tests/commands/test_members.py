@@ -24,9 +24,13 @@ def test_rules_in_the_room_once_then_privately(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.says(LI, "#群规")
         text = bot.wechat.room_said(ROOM)[-1].text
-        assert text.startswith("本群群规要点：") and "广告" in text and "违规处理：" in text and "申诉" in text
+        assert (
+            text.startswith("本群群规要点：") and "广告" in text and "违规处理：" in text and "申诉" in text
+        )
         await bot.says(WU, "#rules")
-        assert len(bot.wechat.room_said(ROOM)) == 1, "asked again soon after: answered privately, the room is spared"
+        assert len(bot.wechat.room_said(ROOM)) == 1, (
+            "asked again soon after: answered privately, the room is spared"
+        )
         assert last_private(bot, WU).startswith("本群群规要点：")
         bot.clock.advance(minutes=11)
         await bot.says(WU, "#群规")
@@ -70,7 +74,10 @@ def test_a_rejected_appeal_is_answered_with_the_admins_reason(tmp_path: Path) ->
         assert bot.store.appeals(case_no=1)[0].text == "我没发广告"
         await private(bot, OWNER, "驳回 1 截图里是你的微信号")
         assert bot.store.appeals(case_no=1, state=None)[0].state == "rejected"
-        assert last_private(bot, WU) == "你好，你对案件 1 的申诉经管理员复核未获通过：截图里是你的微信号。感谢理解，请继续遵守群规。"
+        assert (
+            last_private(bot, WU)
+            == "你好，你对案件 1 的申诉经管理员复核未获通过：截图里是你的微信号。感谢理解，请继续遵守群规。"
+        )
         assert bot.store.case(1).case.state != "pardoned"
         await private(bot, WU, "申诉 1 再申诉一次")
         assert "已处理过" in last_private(bot, WU)
@@ -137,7 +144,9 @@ def test_quoting_a_message_and_replying_report_forwards_the_quoted_message(tmp_p
         await private(bot, WU, f"「李四：明天见」\n{QUOTE_LINE}\n举报")
         assert "被举报的消息：「李四：明天见」" in last_private(bot, OWNER)
         await bot.says(WU, f"「李四：明天见」\n{QUOTE_LINE}\n好的")
-        assert sum("【举报】" in s.text for s in bot.wechat.private_to(OWNER)) == 2, "a plain quote reply is no report"
+        assert sum("【举报】" in s.text for s in bot.wechat.private_to(OWNER)) == 2, (
+            "a plain quote reply is no report"
+        )
 
     play(story, config=config(), setup=two_rooms, db=tmp_path)
 

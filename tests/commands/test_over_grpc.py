@@ -40,8 +40,9 @@ async def live_bot(tmp: Path, **moderation: object) -> AsyncIterator[Live]:
         moderation=ModerationConfig(**moderation),  # type: ignore[arg-type]
         data_dir=str(tmp / "data"),
     )
-    puppet = WechatyPuppet(svc.endpoint, "test-token", tmp / "data", reconnect_min_s=0.2, reconnect_max_s=1.0,
-                           rpc_timeout_s=5.0)
+    puppet = WechatyPuppet(
+        svc.endpoint, "test-token", tmp / "data", reconnect_min_s=0.2, reconnect_max_s=1.0, rpc_timeout_s=5.0
+    )
     store = open_store(fresh_db(tmp), journal_dir=tmp / "journal")
     outbox = Outbox(puppet, per_minute=10_000, per_hour=100_000, merge_window_s=0, min_interval_s=0)
     app = App(config, puppet, store, RulesHolder.load(RULES), outbox=outbox)
@@ -169,8 +170,24 @@ def test_grpc_every_command_in_one_session(tmp_path: Path) -> None:
         assert live.store.is_blacklisted(ZHENG, ROOM) is None, "unbanned"
         assert live.store.case(2).case.state == "pardoned"
         commands = {a.command for a in live.store.audit_log(limit=200)}
-        assert {"warn", "mute", "unmute", "strikes", "exempt", "unexempt", "kick", "ban", "unban", "appeal",
-                "appeal_rejected", "pardon", "dry_run", "reload", "stats", "report"} <= commands
+        assert {
+            "warn",
+            "mute",
+            "unmute",
+            "strikes",
+            "exempt",
+            "unexempt",
+            "kick",
+            "ban",
+            "unban",
+            "appeal",
+            "appeal_rejected",
+            "pardon",
+            "dry_run",
+            "reload",
+            "stats",
+            "report",
+        } <= commands
 
     scenario(tmp_path, story)
 

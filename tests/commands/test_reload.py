@@ -17,6 +17,7 @@ def broken(good: str) -> tuple[str, int]:
     lines[n] = lines[n].replace("moderate", "very-bad")
     return "".join(lines), n + 1
 
+
 EXTRA_RULE = """  - name: ad-qq
     category: ad
     severity: minor
@@ -45,14 +46,20 @@ def test_a_broken_file_written_while_running_keeps_the_old_rules_and_tells_the_a
         await jobs.reload_rules(bot.app, bot.clock())  # the file watch
         await bot.settle()
         told = last_private(bot, ADMIN)
-        assert told.startswith("【规则文件有误】") and f"{path}:{line}" in told and "仍按上一版有效规则执行" in told
+        assert (
+            told.startswith("【规则文件有误】")
+            and f"{path}:{line}" in told
+            and "仍按上一版有效规则执行" in told
+        )
 
         await bot.says(LI, "有需要的加微信 abc123")
         assert "请尽快撤回" in last_private(bot, LI), "still moderating with the last good rules"
 
         await jobs.reload_rules(bot.app, bot.clock())
         await bot.settle()
-        assert sum("规则文件有误" in s.text for s in bot.wechat.private_to(ADMIN)) == 1, "told once per change"
+        assert sum("规则文件有误" in s.text for s in bot.wechat.private_to(ADMIN)) == 1, (
+            "told once per change"
+        )
 
     play(story, config=config(), setup=two_rooms, db=tmp_path)
 

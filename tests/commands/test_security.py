@@ -71,9 +71,12 @@ def test_the_mention_is_resolved_by_contact_id_not_by_the_name_typed(tmp_path: P
 BRACES = ["{rule}{__class__}", "{name}{case}{{}}", "{0.__init__.__globals__}", "{", "}{"]
 
 
-@pytest.mark.parametrize("name", BRACES, ids=["field-and-dunder", "fields-and-escapes", "attribute-walk",
-                                              "lone-open", "reversed"])
-def test_braces_in_a_members_name_or_reason_cannot_break_or_abuse_a_template(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(
+    "name", BRACES, ids=["field-and-dunder", "fields-and-escapes", "attribute-walk", "lone-open", "reversed"]
+)
+def test_braces_in_a_members_name_or_reason_cannot_break_or_abuse_a_template(
+    tmp_path: Path, name: str
+) -> None:
     def setup(w) -> None:  # type: ignore[no-untyped-def]
         two_rooms(w)
         w.names[WU] = name

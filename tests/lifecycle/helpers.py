@@ -18,8 +18,22 @@ NEW = "wxid_new_wang"
 NEW2 = "wxid_new_zhao"
 SHANGHAI = timezone(timedelta(hours=8))
 
-__all__ = ["ADMIN", "BOT", "CHEN", "LI", "NEW", "NEW2", "OWNER", "ROOM", "T0", "TOPIC", "config", "local", "play",
-           "room"]
+__all__ = [
+    "ADMIN",
+    "BOT",
+    "CHEN",
+    "LI",
+    "NEW",
+    "NEW2",
+    "OWNER",
+    "ROOM",
+    "T0",
+    "TOPIC",
+    "config",
+    "local",
+    "play",
+    "room",
+]
 
 
 def config(*, schedule: dict | None = None, **lifecycle: object) -> Config:
@@ -31,8 +45,13 @@ def config(*, schedule: dict | None = None, **lifecycle: object) -> Config:
 
 def room(wechat: FakeWeChat, *, bot_is_owner: bool = True) -> None:
     """The gold group: the bot owns it, OWNER is an admin, ADMIN a global admin; all friends."""
-    wechat.add_room(ROOM, TOPIC, BOT if bot_is_owner else OWNER, [OWNER, ADMIN, LI, CHEN],
-                    admins=[OWNER] if bot_is_owner else [])
+    wechat.add_room(
+        ROOM,
+        TOPIC,
+        BOT if bot_is_owner else OWNER,
+        [OWNER, ADMIN, LI, CHEN],
+        admins=[OWNER] if bot_is_owner else [],
+    )
     wechat.friends.update({ADMIN, OWNER, LI, CHEN, NEW, NEW2})
     wechat.names.update({NEW: "小王", NEW2: "小赵"})
 
@@ -42,8 +61,14 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI).astimezone(timezone.utc)
 
 
-def play(story: Callable[[Bot], Awaitable[None]], config: Config | None = None, setup: Any = None, *, db: Path,
-         **kw: Any) -> Bot:
+def play(
+    story: Callable[[Bot], Awaitable[None]],
+    config: Config | None = None,
+    setup: Any = None,
+    *,
+    db: Path,
+    **kw: Any,
+) -> Bot:
     """The app harness's ``play``, with what the bot said at login (its self-introduction in a
     configured room) forgotten, so a story sees only what its own events caused."""
 

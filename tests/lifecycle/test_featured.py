@@ -29,7 +29,12 @@ def test_an_admin_features_a_quoted_message_and_members_find_it(tmp_path: Path) 
         await bot.says(ADMIN, f"「李四：{CYANIDE}」\n{DASHES}\n#精华")
         assert answers(bot, ADMIN)[-1].startswith("已收入精华（本群第 1 条）")
         [kept] = lifecycle_of(bot.app).repo.featured(ROOM)
-        assert (kept.message_id, kept.sender_id, kept.sender_name, kept.said_at) == (said.id, LI, "李四", said.at)
+        assert (kept.message_id, kept.sender_id, kept.sender_name, kept.said_at) == (
+            said.id,
+            LI,
+            "李四",
+            said.at,
+        )
 
         await bot.says(ADMIN, f"#精华 {FLOTATION}")
         await bot.says(ADMIN, f"「李四：{CYANIDE}」\n{DASHES}\n#精华")
@@ -101,8 +106,17 @@ def test_digest_is_markdown_by_day_with_special_characters_escaped() -> None:
     tz = ZoneInfo("Asia/Shanghai")
     items = [
         FeaturedView(1, ROOM, "m1", CYANIDE, LI, "李四", local(21, 10), ADMIN, local(21, 11)),
-        FeaturedView(2, ROOM, "m2", "用 *NaCN* 还是 #环保药剂？\n第二行", CHEN, "陈七", local(22, 9, 5), ADMIN,
-                     local(22, 10)),
+        FeaturedView(
+            2,
+            ROOM,
+            "m2",
+            "用 *NaCN* 还是 #环保药剂？\n第二行",
+            CHEN,
+            "陈七",
+            local(22, 9, 5),
+            ADMIN,
+            local(22, 10),
+        ),
     ]
     md = digest_markdown(items, topic="金矿提金技术交流群", month="2026-11", tz=tz)
     assert md.splitlines()[0] == "# 「金矿提金技术交流群」2026-11 精华"

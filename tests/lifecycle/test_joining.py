@@ -113,8 +113,12 @@ def test_a_kick_without_owner_rights_asks_the_admins(tmp_path: Path) -> None:
         asks = [s.text for s in bot.wechat.said if s.where == "private" and "请协助移出" in s.text]
         assert asks and "未按要求修改群昵称" in asks[0]
 
-    play(story, config=config(nickname_pattern="单位-姓名", nickname_action="kick"),
-         setup=lambda w: room(w, bot_is_owner=False), db=tmp_path)
+    play(
+        story,
+        config=config(nickname_pattern="单位-姓名", nickname_action="kick"),
+        setup=lambda w: room(w, bot_is_owner=False),
+        db=tmp_path,
+    )
 
 
 def test_introduction_deadline_counts_only_a_real_introduction(tmp_path: Path) -> None:
@@ -162,11 +166,19 @@ def test_per_room_settings_override_the_defaults(tmp_path: Path) -> None:
         await tick(bot, hours=6, minutes=1)
         assert bot.wechat.kicked == [(ROOM, NEW)], "this room's action"
 
-    cfg = config(welcome="default {name}", rooms=(
-        LifecycleRoomConfig(name_contains="招聘", welcome="不是这个群"),
-        LifecycleRoomConfig(name_contains="提金", welcome="欢迎{name}来到提金群", nickname_pattern="单位-姓名",
-                            nickname_deadline_h=6, nickname_action="kick"),
-    ))
+    cfg = config(
+        welcome="default {name}",
+        rooms=(
+            LifecycleRoomConfig(name_contains="招聘", welcome="不是这个群"),
+            LifecycleRoomConfig(
+                name_contains="提金",
+                welcome="欢迎{name}来到提金群",
+                nickname_pattern="单位-姓名",
+                nickname_deadline_h=6,
+                nickname_action="kick",
+            ),
+        ),
+    )
     play(story, config=cfg, setup=room, db=tmp_path)
 
 
@@ -188,10 +200,12 @@ def test_members_and_their_messages_still_work_without_lifecycle_settings(tmp_pa
         await tick(bot, hours=30)
         assert bot.wechat.said == []
 
-    play(story, config=replace(config(), lifecycle=replace(config().lifecycle, member_cap_alert=0)), setup=room,
-         db=tmp_path)
-
-
+    play(
+        story,
+        config=replace(config(), lifecycle=replace(config().lifecycle, member_cap_alert=0)),
+        setup=room,
+        db=tmp_path,
+    )
 
 
 def test_a_burst_of_joins_gets_one_welcome(tmp_path: Path) -> None:

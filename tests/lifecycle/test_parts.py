@@ -30,8 +30,19 @@ REGEX = "^[^-\\s]{2,20}-[^-\\s]{2,10}$"
         (REGEX, "紫金矿业-王工", True),
         (REGEX, "王-工", False),
     ],
-    ids=["template", "spaces", "em-dash", "underscore", "no-unit", "too-many-parts", "empty",
-         "three-parts", "three-parts-short", "regex", "regex-too-short"],
+    ids=[
+        "template",
+        "spaces",
+        "em-dash",
+        "underscore",
+        "no-unit",
+        "too-many-parts",
+        "empty",
+        "three-parts",
+        "three-parts-short",
+        "regex",
+        "regex-too-short",
+    ],
 )
 def test_nickname_rules_accept_templates_and_regexes(pattern: str, name: str, ok: bool) -> None:
     rule = NicknameRule.parse(pattern)
@@ -97,13 +108,25 @@ def test_a_run_belongs_to_the_latest_cron_slot(cron: str, now: datetime, slot: d
         ("schedule:\n  daily_report_at: '25:00'\n", "schedule.daily_report_at"),
         ("schedule:\n  notices:\n    - {id: a, cron: '0 9 * *', text: 早}\n", "schedule.notices[0].cron"),
         ("schedule:\n  notices:\n    - {id: a, text: 早}\n", "schedule.notices[0]"),
-        ("schedule:\n  notices:\n    - {id: a, cron: '0 9 * * *', text: 早}\n    - {id: a, cron: '0 9 * * *', text: 晚}\n",
-         "schedule.notices[1].id"),
+        (
+            "schedule:\n  notices:\n    - {id: a, cron: '0 9 * * *', text: 早}\n    - {id: a, cron: '0 9 * * *', text: 晚}\n",
+            "schedule.notices[1].id",
+        ),
         ("lifecycle:\n  intro_action: ban\n", "lifecycle.intro_action"),
-        ("lifecycle:\n  rooms:\n    - {room: r1, nickname_action: ban}\n", "lifecycle.rooms[0].nickname_action"),
+        (
+            "lifecycle:\n  rooms:\n    - {room: r1, nickname_action: ban}\n",
+            "lifecycle.rooms[0].nickname_action",
+        ),
     ],
-    ids=["bad-silence-cron", "bad-report-time", "bad-notice-cron", "notice-without-cron", "duplicate-notice-id",
-         "bad-action", "bad-room-action"],
+    ids=[
+        "bad-silence-cron",
+        "bad-report-time",
+        "bad-notice-cron",
+        "notice-without-cron",
+        "duplicate-notice-id",
+        "bad-action",
+        "bad-room-action",
+    ],
 )
 def test_schedule_mistakes_are_named_by_key(text: str, where: str) -> None:
     from bot.config import parse_config

@@ -21,10 +21,18 @@ def test_a_deadline_moves_once_from_each_state(store: Store) -> None:
     assert [(d.contact_id, d.state) for d in repo.open_deadlines()] == [(LI, "pending")]
     assert repo.move_deadline(ROOM, LI, "nickname", ("pending",), "reminded", t0 + timedelta(hours=12))
     assert not repo.move_deadline(ROOM, LI, "nickname", ("pending",), "reminded", t0 + timedelta(hours=13))
-    assert repo.move_deadline(ROOM, LI, "nickname", ("pending", "reminded"), "expired", t0 + timedelta(hours=24))
-    assert not repo.move_deadline(ROOM, LI, "nickname", ("pending", "reminded"), "expired", t0 + timedelta(hours=25))
+    assert repo.move_deadline(
+        ROOM, LI, "nickname", ("pending", "reminded"), "expired", t0 + timedelta(hours=24)
+    )
+    assert not repo.move_deadline(
+        ROOM, LI, "nickname", ("pending", "reminded"), "expired", t0 + timedelta(hours=25)
+    )
     d = repo.deadline(ROOM, LI, "nickname")
-    assert (d.state, d.reminded_at, d.done_at) == ("expired", t0 + timedelta(hours=12), t0 + timedelta(hours=24))
+    assert (d.state, d.reminded_at, d.done_at) == (
+        "expired",
+        t0 + timedelta(hours=12),
+        t0 + timedelta(hours=24),
+    )
     assert repo.open_deadlines() == []
     repo.set_deadline(ROOM, LI, "nickname", t0 + timedelta(days=3), t0 + timedelta(days=2))  # rejoined
     assert repo.deadline(ROOM, LI, "nickname").state == "pending"
@@ -54,8 +62,16 @@ def test_held_messages_go_out_once_when_due(store: Store) -> None:
 
 def test_featured_messages_are_kept_once_and_read_by_month(store: Store) -> None:
     repo = LifecycleRepo(store)
-    view, new = repo.add_featured(ROOM, "m1", "全泥氰化", sender_id=LI, sender_name="李四", said_at=local(21, 10),
-                                  marked_by="wxid_admin", at=local(21, 11))
+    view, new = repo.add_featured(
+        ROOM,
+        "m1",
+        "全泥氰化",
+        sender_id=LI,
+        sender_name="李四",
+        said_at=local(21, 10),
+        marked_by="wxid_admin",
+        at=local(21, 11),
+    )
     assert new and view.sender_name == "李四"
     _, again = repo.add_featured(ROOM, "m1", "全泥氰化", at=local(21, 12))
     assert not again

@@ -20,8 +20,11 @@ SHARED = Path("/work/shared/corpus/dev/messages.jsonl")
 """The shared development corpus, where this machine has it."""
 SOURCES = [
     pytest.param(LOCAL, id="gold-week"),
-    pytest.param(SHARED, id="shared-corpus",
-                 marks=pytest.mark.skipif(not SHARED.is_file(), reason="no shared corpus on this machine")),
+    pytest.param(
+        SHARED,
+        id="shared-corpus",
+        marks=pytest.mark.skipif(not SHARED.is_file(), reason="no shared corpus on this machine"),
+    ),
 ]
 
 
@@ -52,8 +55,24 @@ def test_report_png_after_replay_db(source: Path, tmp_path: Path, capsys: pytest
     assert main(["replay", "--db", url, "--no-progress", str(source)]) == 0
     capsys.readouterr()
     png = tmp_path / "gold.png"
-    assert main(["report", "--room", "d-gold", "--since", "30d", "--until", "2026-11-30", "--png", str(png),
-                 "--db", url]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--room",
+                "d-gold",
+                "--since",
+                "30d",
+                "--until",
+                "2026-11-30",
+                "--png",
+                str(png),
+                "--db",
+                url,
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "「金矿提金技术交流群」(d-gold)  2026-11-01 至 2026-11-30"
     assert "各规则触犯次数：" in out and "ad-" in out
@@ -64,11 +83,28 @@ def test_report_png_after_replay_db(source: Path, tmp_path: Path, capsys: pytest
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_report_from_a_transcript_counts_messages_and_speakers(source: Path, tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_from_a_transcript_counts_messages_and_speakers(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     png = tmp_path / "gold.png"
-    assert main(["report", "--room", "d-gold", "--since", "2026-11-01", "--until", "2026-11-30",
-                 "--transcript", str(source), "--png", str(png)]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--room",
+                "d-gold",
+                "--since",
+                "2026-11-01",
+                "--until",
+                "2026-11-30",
+                "--transcript",
+                str(source),
+                "--png",
+                str(png),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     rows = [r for r in room_lines(source, "d-gold") if r.get("type") not in ("join", "leave")]
     total = next(line for line in out.splitlines() if line.startswith("合计"))
@@ -81,8 +117,9 @@ def test_report_from_a_transcript_counts_messages_and_speakers(source: Path, tmp
     assert_real_chart(png)
 
 
-def test_report_names_an_unknown_room_and_a_missing_database(tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_names_an_unknown_room_and_a_missing_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["report", "--room", "x", "--db", f"sqlite:///{tmp_path / 'none.db'}"]) == 1
     assert "no database at" in capsys.readouterr().err
     url = f"sqlite:///{tmp_path / 'y.db'}"
@@ -102,9 +139,19 @@ def test_digest_writes_the_month_as_markdown(tmp_path: Path, capsys: pytest.Capt
     with open_store(url, journal_dir=None) as store:
         store.upsert_room(ROOM, topic="金矿提金技术交流群")
         repo = LifecycleRepo(store)
-        repo.add_featured(ROOM, "m1", "堆浸喷淋强度一般 10-15 L/(m²·h)", sender_id=LI, sender_name="李四",
-                          said_at=local(21, 10), marked_by="wxid_admin_zhang", at=local(21, 11))
-        repo.add_featured(ROOM, "m2", "十二月的不该出现", said_at=local(21, 10).replace(month=12), at=local(21, 10))
+        repo.add_featured(
+            ROOM,
+            "m1",
+            "堆浸喷淋强度一般 10-15 L/(m²·h)",
+            sender_id=LI,
+            sender_name="李四",
+            said_at=local(21, 10),
+            marked_by="wxid_admin_zhang",
+            at=local(21, 11),
+        )
+        repo.add_featured(
+            ROOM, "m2", "十二月的不该出现", said_at=local(21, 10).replace(month=12), at=local(21, 10)
+        )
     out_file = tmp_path / "digest.md"
     assert main(["digest", "--room", "提金", "--month", "2026-11", "--db", url, "--out", str(out_file)]) == 0
     md = out_file.read_text(encoding="utf-8")

@@ -75,7 +75,9 @@ def test_silence_removal_happens_only_when_configured(tmp_path: Path) -> None:
 # --- scheduled notices ------------------------------------------------------------------------------
 
 MORNING = NoticeConfig(id="morning", room=ROOM, cron="0 9 * * *", text="早上好！今日话题：低品位金矿的堆浸。")
-REVIEW = NoticeConfig(id="rules-review", room="提金", cron="0 9 1-7 * mon", text="{date}（周{weekday}）是规则复习日。")
+REVIEW = NoticeConfig(
+    id="rules-review", room="提金", cron="0 9 1-7 * mon", text="{date}（周{weekday}）是规则复习日。"
+)
 
 
 def test_a_scheduled_notice_goes_out_once_per_slot(tmp_path: Path) -> None:
@@ -116,8 +118,13 @@ def test_jobs_go_on_the_scheduler_under_stable_ids(tmp_path: Path) -> None:
         try:
             sched.cron("notice:old", "scheduled_notice", "0 8 * * *", notice_id_="old")
             schedule_lifecycle_jobs(bot.app, sched)
-            assert sched.job_ids() == ["activity-report", "lifecycle-tick", "notice:morning",
-                                       "notice:rules-review", "silence-report"]
+            assert sched.job_ids() == [
+                "activity-report",
+                "lifecycle-tick",
+                "notice:morning",
+                "notice:rules-review",
+                "silence-report",
+            ]
             nxt = sched.next_run("activity-report")
             assert nxt is not None and (nxt.hour, nxt.minute) == (21, 0)
         finally:
@@ -166,8 +173,12 @@ def test_a_morning_report_covers_the_day_before_and_weekly_covers_seven_days(tmp
         assert sent[ROOM].startswith("【群周报】「金矿提金技术交流群」11-16 至 11-22")
         assert "消息 4 条" in sent[ROOM]
 
-    play(story, config=config(schedule={"report_period": "weekly", "daily_report_at": "08:00"}), setup=room,
-         db=tmp_path)
+    play(
+        story,
+        config=config(schedule={"report_period": "weekly", "daily_report_at": "08:00"}),
+        setup=room,
+        db=tmp_path,
+    )
 
 
 # --- quiet hours ------------------------------------------------------------------------------------------
@@ -195,7 +206,7 @@ def test_quiet_hours_hold_everything_but_urgent_notices_to_admins(tmp_path: Path
         bot.clock.now = local(22, 7, 31)
         await lifecycle_tick(bot.app, bot.clock())
         await bot.settle()
-        later = bot.wechat.said[before + 2:]
+        later = bot.wechat.said[before + 2 :]
         assert "晚安，明天见。" in [s.text for s in later]
         assert any(s.text.startswith("欢迎") and s.mentions == ("wxid_late",) for s in later)
         assert len(private(bot, ADMIN, "群日报")) == 1
@@ -203,8 +214,11 @@ def test_quiet_hours_hold_everything_but_urgent_notices_to_admins(tmp_path: Path
         await bot.settle()
         assert len(bot.wechat.said) == before + 2 + len(later), "held messages go out once"
 
-    cfg = config(welcome="欢迎 {name}！", member_cap_alert=7,
-                 schedule={"quiet_hours": "23:00-07:30", "notices": (night,)})
+    cfg = config(
+        welcome="欢迎 {name}！",
+        member_cap_alert=7,
+        schedule={"quiet_hours": "23:00-07:30", "notices": (night,)},
+    )
     play(story, config=cfg, setup=room, db=tmp_path)
 
 

@@ -82,7 +82,9 @@ def qr_png(payload: str) -> bytes:
     [
         pytest.param("小王: 大家好", Say("小王", "大家好"), id="ascii-colon"),
         pytest.param("小王：大家好", Say("小王", "大家好"), id="full-width-colon"),
-        pytest.param("紫金-王工: 比例 1:2 的药剂", Say("紫金-王工", "比例 1:2 的药剂"), id="colon-inside-text"),
+        pytest.param(
+            "紫金-王工: 比例 1:2 的药剂", Say("紫金-王工", "比例 1:2 的药剂"), id="colon-inside-text"
+        ),
         pytest.param("  小王 :  有空格  \r\n", Say("小王", "有空格"), id="spaces-and-crlf"),
         pytest.param("/join 小张 小王", Command("join", "小张 小王"), id="command"),
         pytest.param("/QUIT", Command("quit", ""), id="command-case"),
@@ -131,8 +133,10 @@ def test_the_session_starts_with_login_and_ends_with_logout_at_end_of_input():
 def test_message_ids_differ_between_sessions_so_a_reused_database_sees_new_messages():
     first = LocalPuppet(stdin=io.BytesIO(), stdout=io.StringIO(), now=lambda: T0)
     second = LocalPuppet(stdin=io.BytesIO(), stdout=io.StringIO(), now=lambda: T0 + timedelta(minutes=5))
-    assert first._message(first._member("小王", create=True), text="a").id != \
-        second._message(second._member("小王", create=True), text="a").id
+    assert (
+        first._message(first._member("小王", create=True), text="a").id
+        != second._message(second._member("小王", create=True), text="a").id
+    )
 
 
 def test_join_with_inviter_and_leave():
@@ -155,7 +159,11 @@ def test_a_link_card():
     s = Session("/url 小王 https://shop.example.cn/item/1 低价代购 全网最低").run()
     (card,) = s.of(Message)
     assert (card.type, card.url, card.title, card.text) == (
-        MessageType.URL, "https://shop.example.cn/item/1", "低价代购 全网最低", "低价代购 全网最低")
+        MessageType.URL,
+        "https://shop.example.cn/item/1",
+        "低价代购 全网最低",
+        "低价代购 全网最低",
+    )
 
 
 def test_an_image_is_read_and_its_qr_code_decoded(tmp_path: Path):
@@ -179,7 +187,15 @@ def test_a_private_message_to_the_bot():
 
 @pytest.mark.parametrize(
     "line",
-    ["大家好", "/kickall 小王", "/join", "/image", "/url 小王 不是网址", "/pm 小王", "群管机器人: 冒充机器人"],
+    [
+        "大家好",
+        "/kickall 小王",
+        "/join",
+        "/image",
+        "/url 小王 不是网址",
+        "/pm 小王",
+        "群管机器人: 冒充机器人",
+    ],
 )
 def test_unreadable_lines_explain_themselves_and_make_no_event(line):
     s = Session(line).run()
@@ -451,7 +467,11 @@ def test_renaming_the_room():
 
     s = Session("/topic 小王 金矿技术交流群", react=react).run()
     (changed,) = s.of(TopicChanged)
-    assert (changed.topic, changed.old_topic, changed.changer_id) == ("金矿技术交流群", "本地测试群", "local-小王")
+    assert (changed.topic, changed.old_topic, changed.changer_id) == (
+        "金矿技术交流群",
+        "本地测试群",
+        "local-小王",
+    )
     assert react.topic == "金矿技术交流群"
 
 
@@ -496,7 +516,10 @@ def test_qr_makes_an_image_whose_code_the_bot_reads():
     s = Session("/qr 小李 weixin://dl/business/?t=Ab12", "/qr 小李").run()
     (image,) = s.of(Message)
     assert (image.type, image.sender_id, image.qr_payloads) == (
-        MessageType.IMAGE, "local-小李", ("weixin://dl/business/?t=Ab12",))
+        MessageType.IMAGE,
+        "local-小李",
+        ("weixin://dl/business/?t=Ab12",),
+    )
     assert "用法 / usage: /qr" in s.output
 
 
@@ -505,6 +528,8 @@ def test_the_bot_as_admin_instead_of_owner_can_still_kick():
         if isinstance(event, Message) and "加微信" in event.text:
             await puppet.kick(event.room_id, event.sender_id)
 
-    s = Session("/owner 老王", "/admin 群管机器人", "/join 群管机器人", f"小李: {EXAMPLE_AD}", react=react).run()
+    s = Session(
+        "/owner 老王", "/admin 群管机器人", "/join 群管机器人", f"小李: {EXAMPLE_AD}", react=react
+    ).run()
     assert [e.contact_id for e in s.of(MemberLeft)] == ["local-小李"]
     assert not s.of(MemberJoined), "the bot cannot join again"

@@ -38,8 +38,9 @@ def spawn(*, color: bool = False) -> pexpect.spawn:
     else:
         env["NO_COLOR"] = "1"
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return pexpect.spawn(sys.executable, ["-c", SCRIPT], cwd=root, env=env, encoding="utf-8",
-                         timeout=10, dimensions=(40, 160))
+    return pexpect.spawn(
+        sys.executable, ["-c", SCRIPT], cwd=root, env=env, encoding="utf-8", timeout=10, dimensions=(40, 160)
+    )
 
 
 def test_in_a_terminal_typed_lines_reach_the_bot_and_quit_ends_cleanly():

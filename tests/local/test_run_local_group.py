@@ -37,8 +37,15 @@ def clean_env() -> dict[str, str]:
 
 
 def spawn(cwd: Path) -> pexpect.spawn:
-    return pexpect.spawn(sys.executable, ["-m", "bot", "run"], cwd=str(cwd), env=clean_env(),
-                         encoding="utf-8", timeout=30, dimensions=(50, 200))
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "bot", "run"],
+        cwd=str(cwd),
+        env=clean_env(),
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(50, 200),
+    )
 
 
 def finish(term: pexpect.spawn) -> str:
@@ -117,8 +124,15 @@ def test_piped_input_reads_as_a_transcript_and_a_second_session_continues_the_re
     script = f"小王: 早上好\n小李: {EXAMPLE_AD}\n小王: 收到\n"
     outputs = []
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-m", "bot", "run"], input=script, cwd=tmp_path, env=clean_env(),
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            input=script,
+            cwd=tmp_path,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         assert "Traceback" not in done.stderr
         outputs.append(done.stdout)

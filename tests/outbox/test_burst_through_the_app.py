@@ -48,10 +48,17 @@ def test_200_violations_through_the_app_keep_the_limit_and_every_case_gets_its_o
         await app.handle(LoggedIn(wire.bot_id, clock.now()))
         for n in range(200):
             member = f"wxid_spam{n % 40}"
-            await app.handle(Message(
-                id=f"m{n}", room_id=ROOM, sender_id=member, at=clock.now(), room_topic="测试群",
-                sender_name=f"推广{n % 40}", text=KINDS[n % len(KINDS)].format(n=880000 + n),
-            ))
+            await app.handle(
+                Message(
+                    id=f"m{n}",
+                    room_id=ROOM,
+                    sender_id=member,
+                    at=clock.now(),
+                    room_topic="测试群",
+                    sender_name=f"推广{n % 40}",
+                    text=KINDS[n % len(KINDS)].format(n=880000 + n),
+                )
+            )
             await clock.advance(0.05)
         idle = asyncio.ensure_future(app.idle())
         await clock.run_until(lambda: idle.done() and outbox.pending == 0, limit_s=48 * 3600)
@@ -70,7 +77,9 @@ def test_200_violations_through_the_app_keep_the_limit_and_every_case_gets_its_o
 
     assert len(cases) == 200, "every violating message became a case"
     states = {a.state for s in stories for a in s.actions}
-    assert DONE in states and states <= {DONE, SKIPPED, FALLBACK, REQUESTED_ADMINS}, states  # none left undecided
+    assert DONE in states and states <= {DONE, SKIPPED, FALLBACK, REQUESTED_ADMINS}, (
+        states
+    )  # none left undecided
     kinds = {s.kind for s in wire.sent}
     assert {"say", "say_private"} <= kinds, kinds
     assert wire.kicks, "the gamblers were removed"

@@ -50,8 +50,13 @@ def test_burst_of_200_violations_never_exceeds_the_limit_and_drops_nothing(clock
             if n % 5 == 0:
                 deliveries.append((outbox.say(room, f"公开提醒{n}", [member]), room, f"公开提醒{n}"))
             if n % 10 == 0:
-                deliveries.append((outbox.say_private("wxid_admin", f"案件{n}需处理", urgent=True),
-                                   "wxid_admin", f"案件{n}需处理"))
+                deliveries.append(
+                    (
+                        outbox.say_private("wxid_admin", f"案件{n}需处理", urgent=True),
+                        "wxid_admin",
+                        f"案件{n}需处理",
+                    )
+                )
             await clock.advance(0.01)
 
         await drain(clock, outbox, [d for d, _, _ in deliveries])
@@ -164,7 +169,9 @@ def test_messages_to_different_people_or_places_are_not_merged(clock, wire, firs
 def test_a_message_already_tried_takes_no_more_merges(clock, wire):
     async def scenario():
         outbox = Outbox(wire, merge_window_s=0, retry_delays_s=(30,), clock=clock)
-        wire.fail = lambda kind, target, text: PuppetUnavailable("gRPC down") if len(wire.attempts) == 1 else None
+        wire.fail = lambda kind, target, text: (
+            PuppetUnavailable("gRPC down") if len(wire.attempts) == 1 else None
+        )
         first = outbox.say_private("wxid_li", "警告一")
         await clock.advance(5)
         second = outbox.say_private("wxid_li", "警告二")
@@ -268,7 +275,9 @@ async def _after(clock: ManualClock, seconds: float, delivery: Delivery) -> str:
     ("error", "expected", "attempts"),
     [
         pytest.param(ActionFailed("send refused"), ActionFailed, 3, id="refused-three-times"),
-        pytest.param(ConnectionResetError("peer reset"), ActionFailed, 3, id="transport-error-becomes-ActionFailed"),
+        pytest.param(
+            ConnectionResetError("peer reset"), ActionFailed, 3, id="transport-error-becomes-ActionFailed"
+        ),
         pytest.param(NotAFriend("not a friend"), NotAFriend, 1, id="not-a-friend-is-final"),
     ],
 )
@@ -397,8 +406,9 @@ def test_impossible_limits_are_refused_naming_the_key(wire, config, key):
 
 
 def test_the_config_sets_every_knob(clock, wire):
-    config = OutboxConfig(per_minute=3, per_hour=30, merge_window_s=1, min_interval_s=5, max_attempts=2,
-                          kick_interval_s=9)
+    config = OutboxConfig(
+        per_minute=3, per_hour=30, merge_window_s=1, min_interval_s=5, max_attempts=2, kick_interval_s=9
+    )
     outbox = Outbox.from_config(wire, config, clock=clock)
     assert (outbox.merge_window_s, outbox.max_attempts, outbox.kick_interval_s) == (1, 2, 9)
     assert outbox.limits == {"per_minute": 3, "per_hour": 30, "min_interval_s": 5}
@@ -466,8 +476,14 @@ def test_any_schedule_keeps_the_limit_the_order_and_every_message(
     wire.fail = fail
 
     async def scenario():
-        outbox = Outbox(wire, per_minute=per_minute, per_hour=per_hour, merge_window_s=merge_window,
-                        retry_delays_s=(7,), clock=clock)
+        outbox = Outbox(
+            wire,
+            per_minute=per_minute,
+            per_hour=per_hour,
+            merge_window_s=merge_window,
+            retry_delays_s=(7,),
+            clock=clock,
+        )
         deliveries = []
         for n, (pause, kind, conv, mention, urgent, _) in enumerate(requests):
             await clock.advance(pause)
@@ -568,7 +584,9 @@ def test_the_limit_holds_across_a_restart_through_the_send_log(tmp_path, make_wi
         outbox = Outbox(wire, per_minute=3, per_hour=5, merge_window_s=0, sent_log=sent_log, clock=clock)
         deliveries = [outbox.say("r1", f"{i}") for i in range(count)]
         await drain(clock, outbox, deliveries)
-        return [(start + timedelta(seconds=(at - start).total_seconds() + s.at)).timestamp() for s in wire.sent]
+        return [
+            (start + timedelta(seconds=(at - start).total_seconds() + s.at)).timestamp() for s in wire.sent
+        ]
 
     first = asyncio.run(session(start, 3))
     second = asyncio.run(session(start + timedelta(seconds=10), 4))  # restarted ten seconds later

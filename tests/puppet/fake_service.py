@@ -37,8 +37,18 @@ from bot.puppet.compat import DownloadRequest, DownloadResponse, OptionalTextReq
 
 # wechaty-puppet's TypeScript MessageType: what a 1.x server puts on the wire
 TS_TYPE = {
-    "attachment": 1, "audio": 2, "contact": 3, "emoticon": 5, "image": 6, "text": 7,
-    "location": 8, "mini_program": 9, "recalled": 13, "url": 14, "video": 15, "post": 16,
+    "attachment": 1,
+    "audio": 2,
+    "contact": 3,
+    "emoticon": 5,
+    "image": 6,
+    "text": 7,
+    "location": 8,
+    "mini_program": 9,
+    "recalled": 13,
+    "url": 14,
+    "video": 15,
+    "post": 16,
 }
 INLINE_LIMIT = 20 * 1024  # the 1.x server hands out bigger files as UUID FileBoxes
 CHUNK = 16 * 1024
@@ -76,8 +86,14 @@ class Sent:
 class FakePuppetService:
     """The server plus its simulated WeChat. Use as ``async with``."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, bot_id: str = "wxid_bot",
-                 bot_name: str = "群管机器人", redeliver_on_connect: int = 0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        bot_id: str = "wxid_bot",
+        bot_name: str = "群管机器人",
+        redeliver_on_connect: int = 0,
+    ) -> None:
         assert host.startswith("127."), "loopback only"
         self.host = host
         self.port = port
@@ -168,7 +184,9 @@ class FakePuppetService:
         self.contacts[id] = Contact(id, name, friend)
         return self.contacts[id]
 
-    def add_room(self, id: str, topic: str, members: Iterable[str], owner: str = "", admins: Iterable[str] = ()) -> Room:
+    def add_room(
+        self, id: str, topic: str, members: Iterable[str], owner: str = "", admins: Iterable[str] = ()
+    ) -> Room:
         for m in members:
             self.contacts.setdefault(m, Contact(m, m))
         self.rooms[id] = Room(id, topic, owner, list(admins), list(members))
@@ -182,25 +200,56 @@ class FakePuppetService:
         for q in self._streams:
             q.put_nowait(item)
 
-    def _message(self, sender: str, kind: str, *, room: str = "", to: str = "", text: str = "",
-                 mentions: Iterable[str] = (), filename: str = "") -> str:
+    def _message(
+        self,
+        sender: str,
+        kind: str,
+        *,
+        room: str = "",
+        to: str = "",
+        text: str = "",
+        mentions: Iterable[str] = (),
+        filename: str = "",
+    ) -> str:
         mid = f"msg-{next(self._ids)}"
         self.messages[mid] = {
-            "id": mid, "type": TS_TYPE[kind], "text": text, "from_id": sender, "room_id": room,
-            "to_id": to if not room else "", "mention_ids": list(mentions), "filename": filename,
+            "id": mid,
+            "type": TS_TYPE[kind],
+            "text": text,
+            "from_id": sender,
+            "room_id": room,
+            "to_id": to if not room else "",
+            "mention_ids": list(mentions),
+            "filename": filename,
             "timestamp": int(time.time() * 1000),
         }
         return mid
 
     def say(self, sender: str, text: str, room: str = "", to: str = "", mentions: Iterable[str] = ()) -> str:
         """``sender`` says ``text`` in ``room`` (or privately to ``to``)."""
-        mid = self._message(sender, "text", room=room, to=to or (self.bot_id if not room else ""), text=text,
-                            mentions=mentions)
+        mid = self._message(
+            sender,
+            "text",
+            room=room,
+            to=to or (self.bot_id if not room else ""),
+            text=text,
+            mentions=mentions,
+        )
         self.emit(EV.EVENT_TYPE_MESSAGE, {"messageId": mid})
         return mid
 
-    def post(self, sender: str, room: str, kind: str, *, text: str = "", data: bytes = b"", name: str = "",
-             card: dict[str, Any] | None = None, contact_id: str = "") -> str:
+    def post(
+        self,
+        sender: str,
+        room: str,
+        kind: str,
+        *,
+        text: str = "",
+        data: bytes = b"",
+        name: str = "",
+        card: dict[str, Any] | None = None,
+        contact_id: str = "",
+    ) -> str:
         """A non-text message: ``image``/``attachment``/``video`` (``data``),
         ``url``/``mini_program`` (``card``), ``contact`` (``contact_id``),
         ``emoticon``, ``recalled`` (``text`` = the recalled message id)..."""
@@ -211,7 +260,12 @@ class FakePuppetService:
                 self.uuids[key] = data
                 self.media[mid] = {"type": 7, "boxType": 7, "uuid": key, "name": name, "size": len(data)}
             else:
-                self.media[mid] = {"type": 1, "boxType": 1, "base64": base64.b64encode(data).decode(), "name": name}
+                self.media[mid] = {
+                    "type": 1,
+                    "boxType": 1,
+                    "base64": base64.b64encode(data).decode(),
+                    "name": name,
+                }
         if card is not None:
             self.cards[mid] = json.dumps(card, ensure_ascii=False)
         if contact_id:
@@ -225,24 +279,50 @@ class FakePuppetService:
             self.contacts.setdefault(c, Contact(c, c))
             if c not in self.rooms[room].member_ids:
                 self.rooms[room].member_ids.append(c)
-        self.emit(EV.EVENT_TYPE_ROOM_JOIN, {"inviteeIdList": ids, "inviterId": inviter, "roomId": room,
-                                           "timestamp": int(time.time() * 1000)})
+        self.emit(
+            EV.EVENT_TYPE_ROOM_JOIN,
+            {
+                "inviteeIdList": ids,
+                "inviterId": inviter,
+                "roomId": room,
+                "timestamp": int(time.time() * 1000),
+            },
+        )
 
     def leave(self, room: str, contact: str, remover: str = "") -> None:
         if contact in self.rooms[room].member_ids:
             self.rooms[room].member_ids.remove(contact)
-        self.emit(EV.EVENT_TYPE_ROOM_LEAVE, {"removeeIdList": [contact], "removerId": remover or contact,
-                                            "roomId": room, "timestamp": int(time.time() * 1000)})
+        self.emit(
+            EV.EVENT_TYPE_ROOM_LEAVE,
+            {
+                "removeeIdList": [contact],
+                "removerId": remover or contact,
+                "roomId": room,
+                "timestamp": int(time.time() * 1000),
+            },
+        )
 
     def rename(self, room: str, topic: str, by: str) -> None:
         old, self.rooms[room].topic = self.rooms[room].topic, topic
-        self.emit(EV.EVENT_TYPE_ROOM_TOPIC, {"changerId": by, "newTopic": topic, "oldTopic": old, "roomId": room,
-                                            "timestamp": int(time.time() * 1000)})
+        self.emit(
+            EV.EVENT_TYPE_ROOM_TOPIC,
+            {
+                "changerId": by,
+                "newTopic": topic,
+                "oldTopic": old,
+                "roomId": room,
+                "timestamp": int(time.time() * 1000),
+            },
+        )
 
     def invite(self, inviter: str, topic: str) -> str:
         iid = f"inv-{next(self._ids)}"
-        self.invitations[iid] = {"inviter_id": inviter, "topic": topic, "accepted": False,
-                                 "timestamp": int(time.time())}
+        self.invitations[iid] = {
+            "inviter_id": inviter,
+            "topic": topic,
+            "accepted": False,
+            "timestamp": int(time.time()),
+        }
         self.emit(EV.EVENT_TYPE_ROOM_INVITE, {"roomInvitationId": iid})
         return iid
 
@@ -269,8 +349,11 @@ class FakePuppetService:
             "RoomPayload": (self._room_payload, pb.RoomPayloadRequest, pb.RoomPayloadResponse),
             "RoomList": (self._room_list, pb.RoomListRequest, pb.RoomListResponse),
             "RoomMemberList": (self._room_member_list, pb.RoomMemberListRequest, pb.RoomMemberListResponse),
-            "RoomMemberPayload": (self._room_member_payload, pb.RoomMemberPayloadRequest,
-                                  pb.RoomMemberPayloadResponse),
+            "RoomMemberPayload": (
+                self._room_member_payload,
+                pb.RoomMemberPayloadRequest,
+                pb.RoomMemberPayloadResponse,
+            ),
             "MessageSendText": (self._send_text, pb.MessageSendTextRequest, pb.MessageSendTextResponse),
             "RoomDel": (self._room_del, pb.RoomDelRequest, pb.RoomDelResponse),
             "RoomAnnounce": (self._room_announce, OptionalTextRequest, TextResponse),
@@ -279,20 +362,33 @@ class FakePuppetService:
             "MessageImage": (self._message_image, pb.MessageImageRequest, pb.MessageImageResponse),
             "MessageFile": (self._message_file, pb.MessageFileRequest, pb.MessageFileResponse),
             "MessageUrl": (self._message_url, pb.MessageUrlRequest, pb.MessageUrlResponse),
-            "MessageMiniProgram": (self._message_mini_program, pb.MessageMiniProgramRequest,
-                                   pb.MessageMiniProgramResponse),
+            "MessageMiniProgram": (
+                self._message_mini_program,
+                pb.MessageMiniProgramRequest,
+                pb.MessageMiniProgramResponse,
+            ),
             "MessageContact": (self._message_contact, pb.MessageContactRequest, pb.MessageContactResponse),
-            "RoomInvitationPayload": (self._invitation_payload, pb.RoomInvitationPayloadRequest,
-                                      pb.RoomInvitationPayloadResponse),
-            "RoomInvitationAccept": (self._invitation_accept, pb.RoomInvitationAcceptRequest,
-                                     pb.RoomInvitationAcceptResponse),
+            "RoomInvitationPayload": (
+                self._invitation_payload,
+                pb.RoomInvitationPayloadRequest,
+                pb.RoomInvitationPayloadResponse,
+            ),
+            "RoomInvitationAccept": (
+                self._invitation_accept,
+                pb.RoomInvitationAcceptRequest,
+                pb.RoomInvitationAcceptResponse,
+            ),
         }
-        mapping = {f"/wechaty.Puppet/{name}": Handler(self._unary(name, fn), u, req, resp)
-                   for name, (fn, req, resp) in table.items()}
-        mapping["/wechaty.Puppet/Event"] = Handler(self._event, Cardinality.UNARY_STREAM, pb.EventRequest,
-                                                   pb.EventResponse)
-        mapping["/wechaty.Puppet/Download"] = Handler(self._download, Cardinality.UNARY_STREAM, DownloadRequest,
-                                                      DownloadResponse)
+        mapping = {
+            f"/wechaty.Puppet/{name}": Handler(self._unary(name, fn), u, req, resp)
+            for name, (fn, req, resp) in table.items()
+        }
+        mapping["/wechaty.Puppet/Event"] = Handler(
+            self._event, Cardinality.UNARY_STREAM, pb.EventRequest, pb.EventResponse
+        )
+        mapping["/wechaty.Puppet/Download"] = Handler(
+            self._download, Cardinality.UNARY_STREAM, DownloadRequest, DownloadResponse
+        )
         return mapping
 
     def _unary(self, name: str, fn: Callable[[Any], Awaitable[Any]]) -> Callable[[Any], Awaitable[None]]:
@@ -310,7 +406,7 @@ class FakePuppetService:
         self._streams.append(q)
         if self.logged_in:
             q.put_nowait((int(EV.EVENT_TYPE_LOGIN), json.dumps({"contactId": self.bot_id})))
-            for item in self.delivered[-self.redeliver_on_connect:] if self.redeliver_on_connect else ():
+            for item in self.delivered[-self.redeliver_on_connect :] if self.redeliver_on_connect else ():
                 q.put_nowait(item)
         try:
             while (item := await q.get()) is not None:
@@ -326,7 +422,7 @@ class FakePuppetService:
         if data is None:
             raise GRPCError(Status.NOT_FOUND, f"no file {request.id}")
         for i in range(0, len(data), CHUNK):
-            await stream.send_message(DownloadResponse(chunk=data[i:i + CHUNK]))
+            await stream.send_message(DownloadResponse(chunk=data[i : i + CHUNK]))
 
     async def _start(self, _req: Any) -> Any:
         if not self.logged_in:
@@ -365,8 +461,13 @@ class FakePuppetService:
 
     async def _room_payload(self, req: Any) -> Any:
         r = self._get(self.rooms, req.id, "room")
-        return pb.RoomPayloadResponse(id=r.id, topic=r.topic, owner_id=r.owner_id, admin_ids=list(r.admin_ids),
-                                      member_ids=list(r.member_ids))
+        return pb.RoomPayloadResponse(
+            id=r.id,
+            topic=r.topic,
+            owner_id=r.owner_id,
+            admin_ids=list(r.admin_ids),
+            member_ids=list(r.member_ids),
+        )
 
     async def _room_list(self, _req: Any) -> Any:
         return pb.RoomListResponse(ids=list(self.rooms))
@@ -386,8 +487,14 @@ class FakePuppetService:
         if target not in self.rooms and target not in self.contacts:
             raise GRPCError(Status.NOT_FOUND, f"no conversation {target!r}")
         room = target if target in self.rooms else ""
-        mid = self._message(self.bot_id, "text", room=room, to="" if room else target, text=req.text,
-                            mentions=req.mentonal_ids)
+        mid = self._message(
+            self.bot_id,
+            "text",
+            room=room,
+            to="" if room else target,
+            text=req.text,
+            mentions=req.mentonal_ids,
+        )
         self.sent.append(Sent(target, req.text, list(req.mentonal_ids), mid))
         self.emit(EV.EVENT_TYPE_MESSAGE, {"messageId": mid})  # echoed, as real puppets do
         return pb.MessageSendTextResponse(id=mid)
@@ -438,8 +545,9 @@ class FakePuppetService:
 
     async def _invitation_payload(self, req: Any) -> Any:
         inv = self._get(self.invitations, req.id, "invitation")
-        return pb.RoomInvitationPayloadResponse(id=req.id, inviter_id=inv["inviter_id"], topic=inv["topic"],
-                                                timestamp=inv["timestamp"])
+        return pb.RoomInvitationPayloadResponse(
+            id=req.id, inviter_id=inv["inviter_id"], topic=inv["topic"], timestamp=inv["timestamp"]
+        )
 
     async def _invitation_accept(self, req: Any) -> Any:
         self._get(self.invitations, req.id, "invitation")["accepted"] = True

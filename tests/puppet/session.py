@@ -49,13 +49,18 @@ class Recorder:
 
     async def message(self, text: str, timeout: float = 5.0) -> ev.Message:
         return await self.wait_for(
-            lambda r: next((m for m in r.of(ev.Message) if m.text == text), None), timeout)
+            lambda r: next((m for m in r.of(ev.Message) if m.text == text), None), timeout
+        )
 
 
 @asynccontextmanager
-async def running(endpoint: str, data_dir: Path, token: str = "test-token",
-                  handler: Callable[[ev.Event], Coroutine[Any, Any, None]] | None = None,
-                  **options: Any) -> AsyncIterator[tuple[WechatyPuppet, Recorder]]:
+async def running(
+    endpoint: str,
+    data_dir: Path,
+    token: str = "test-token",
+    handler: Callable[[ev.Event], Coroutine[Any, Any, None]] | None = None,
+    **options: Any,
+) -> AsyncIterator[tuple[WechatyPuppet, Recorder]]:
     """The adapter connected to ``endpoint`` and logged in."""
     options.setdefault("reconnect_min_s", 0.2)
     options.setdefault("reconnect_max_s", 2.0)

@@ -21,10 +21,15 @@ def test_backoff_doubles_up_to_the_cap_and_starts_over_after_a_reset() -> None:
     assert backoff.next() <= 0.5
 
 
-@pytest.mark.parametrize(("timestamp", "expected"), [
-    pytest.param(1_763_900_000, datetime.fromtimestamp(1_763_900_000, timezone.utc), id="seconds"),
-    pytest.param(1_763_900_000_123, datetime.fromtimestamp(1_763_900_000.123, timezone.utc), id="milliseconds"),
-])
+@pytest.mark.parametrize(
+    ("timestamp", "expected"),
+    [
+        pytest.param(1_763_900_000, datetime.fromtimestamp(1_763_900_000, timezone.utc), id="seconds"),
+        pytest.param(
+            1_763_900_000_123, datetime.fromtimestamp(1_763_900_000.123, timezone.utc), id="milliseconds"
+        ),
+    ],
+)
 def test_timestamps_in_seconds_or_milliseconds_become_aware_utc(timestamp: int, expected: datetime) -> None:
     assert to_datetime(timestamp) == expected
 
@@ -50,11 +55,14 @@ def test_seen_keys_are_bounded_and_can_be_forgotten() -> None:
 
 
 def test_from_config_takes_the_endpoint_from_the_config_or_the_environment(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bot.config import Config, PuppetConfig
     from bot.puppet.wechaty import WechatyPuppet
 
-    cfg = Config(data_dir=str(tmp_path), puppet=PuppetConfig(endpoint="127.0.0.1:1", token="t", reconnect_max_s=7))
+    cfg = Config(
+        data_dir=str(tmp_path), puppet=PuppetConfig(endpoint="127.0.0.1:1", token="t", reconnect_max_s=7)
+    )
     puppet = WechatyPuppet.from_config(cfg)
     assert (puppet.endpoint, puppet._token, puppet._backoff.max_s) == ("127.0.0.1:1", "t", 7)
     assert puppet.cache_dir == tmp_path / "wechaty"

@@ -34,15 +34,21 @@ async def said(server: WechatyServer, text: str, **kw: object) -> None:
     await asyncio.to_thread(server.call, "say", **{"from": ZHANG, "room": ROOM, "text": text, **kw})
 
 
-def test_a_member_message_reaches_the_bot_and_its_actions_reach_wechat(server: WechatyServer,
-                                                                       tmp_path: Path) -> None:
+def test_a_member_message_reaches_the_bot_and_its_actions_reach_wechat(
+    server: WechatyServer, tmp_path: Path
+) -> None:
     async def main() -> None:
         async with running(server.endpoint, tmp_path / "data", token=TOKEN) as (puppet, rec):
             assert puppet.bot_id == BOT
             await said(server, "加我微信领红包", mentions=[LI])
             msg = await rec.message("加我微信领红包")
             assert (msg.room_id, msg.sender_id, msg.sender_name, msg.room_topic, msg.type) == (
-                ROOM, ZHANG, "张三", "测试群", ev.MessageType.TEXT)
+                ROOM,
+                ZHANG,
+                "张三",
+                "测试群",
+                ev.MessageType.TEXT,
+            )
             assert msg.mention_ids == (LI,)
             await puppet.say(ROOM, "请勿发广告", [ZHANG])
             await puppet.announce(ROOM, "群规：禁止广告")  # field 3, or the 1.x server only reads
@@ -66,8 +72,12 @@ def test_joins_leaves_and_renames_arrive_with_who_did_them(server: WechatyServer
         async with running(server.endpoint, tmp_path / "data", token=TOKEN) as (puppet, rec):
             await asyncio.to_thread(server.call, "join", contact="wxid_new", name="新人", inviter=ZHANG)
             [joined] = await rec.wait_for(lambda r: r.of(ev.MemberJoined))
-            assert (joined.room_id, joined.contact_id, joined.name, joined.inviter_id) == (ROOM, "wxid_new", "新人",
-                                                                                           ZHANG)
+            assert (joined.room_id, joined.contact_id, joined.name, joined.inviter_id) == (
+                ROOM,
+                "wxid_new",
+                "新人",
+                ZHANG,
+            )
             assert "wxid_new" in (await puppet.room_info(ROOM)).member_ids
             await asyncio.to_thread(server.call, "leave", contact=LI, remover=ZHANG)
             [left] = await rec.wait_for(lambda r: r.of(ev.MemberLeft))
@@ -84,14 +94,18 @@ def test_joins_leaves_and_renames_arrive_with_who_did_them(server: WechatyServer
 def test_private_messages_both_ways(server: WechatyServer, tmp_path: Path) -> None:
     async def main() -> None:
         async with running(server.endpoint, tmp_path / "data", token=TOKEN) as (puppet, rec):
-            await asyncio.to_thread(server.call, "say", **{"from": ZHANG, "to": BOT, "text": "#申诉 我没发广告"})
+            await asyncio.to_thread(
+                server.call, "say", **{"from": ZHANG, "to": BOT, "text": "#申诉 我没发广告"}
+            )
             [pm] = await rec.wait_for(lambda r: r.of(ev.PrivateMessage))
             assert (pm.sender_id, pm.text, pm.sender_name) == (ZHANG, "#申诉 我没发广告", "张三")
             await puppet.say_private(ZHANG, "已收到您的申诉")
 
     arun(main(), timeout=60)
-    assert any(d["op"] == "say" and d["conversationId"] == ZHANG and d["text"] == "已收到您的申诉"
-               for d in server.did)
+    assert any(
+        d["op"] == "say" and d["conversationId"] == ZHANG and d["text"] == "已收到您的申诉"
+        for d in server.did
+    )
 
 
 def test_the_bot_keeps_hearing_after_an_error_event(server: WechatyServer, tmp_path: Path) -> None:
@@ -112,8 +126,16 @@ def test_a_qr_poster_over_20KB_arrives_decoded(server: WechatyServer, tmp_path: 
 
     async def main() -> None:
         async with running(server.endpoint, tmp_path / "data", token=TOKEN) as (_puppet, rec):
-            await asyncio.to_thread(server.call, "image", **{"from": ZHANG, "room": ROOM, "name": "poster.png",
-                                                             "base64": base64.b64encode(poster).decode()})
+            await asyncio.to_thread(
+                server.call,
+                "image",
+                **{
+                    "from": ZHANG,
+                    "room": ROOM,
+                    "name": "poster.png",
+                    "base64": base64.b64encode(poster).decode(),
+                },
+            )
             [img] = await rec.wait_for(lambda r: r.of(ev.Message), timeout=10)
             assert img.type is ev.MessageType.IMAGE
             assert img.qr_payloads == ("weixin://wxpay/bizpayurl?pr=NodeServer",)
@@ -122,11 +144,14 @@ def test_a_qr_poster_over_20KB_arrives_decoded(server: WechatyServer, tmp_path: 
     arun(main(), timeout=60)
 
 
-def test_after_a_server_restart_the_bot_hears_again_within_10_seconds(server: WechatyServer,
-                                                                      tmp_path: Path) -> None:
+def test_after_a_server_restart_the_bot_hears_again_within_10_seconds(
+    server: WechatyServer, tmp_path: Path
+) -> None:
     async def main() -> None:
-        async with running(server.endpoint, tmp_path / "data", token=TOKEN,
-                           reconnect_max_s=5.0) as (puppet, rec):
+        async with running(server.endpoint, tmp_path / "data", token=TOKEN, reconnect_max_s=5.0) as (
+            puppet,
+            rec,
+        ):
             await said(server, "重启之前")
             await rec.message("重启之前")
             loop = asyncio.get_running_loop()
@@ -142,8 +167,9 @@ def test_after_a_server_restart_the_bot_hears_again_within_10_seconds(server: We
     assert any(d["op"] == "say" and d["text"] == "恢复管理" for d in server.did)
 
 
-def test_a_wrong_token_is_reported_as_such_and_never_logs_in(server: WechatyServer, tmp_path: Path,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_a_wrong_token_is_reported_as_such_and_never_logs_in(
+    server: WechatyServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from bot.puppet.wechaty import WechatyPuppet
 
     async def main() -> None:

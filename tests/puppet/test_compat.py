@@ -38,12 +38,19 @@ def test_answers_are_read_from_field_2_with_field_1_as_fallback() -> None:
     assert compat.TextResponse.FromString(b"\n\x05\n\x03old").deprecated == "old"
 
 
-@pytest.mark.parametrize(("payload", "detail"), [
-    pytest.param({"gerror": json.dumps({"code": 2, "message": "watchdog timeout"})}, "watchdog timeout", id="1.x-gerror"),
-    pytest.param({"gerror": "plain text"}, "plain text", id="1.x-gerror-not-json"),
-    pytest.param({"data": "old style"}, "old style", id="0.x-data"),
-    pytest.param({}, "", id="empty"),
-])
+@pytest.mark.parametrize(
+    ("payload", "detail"),
+    [
+        pytest.param(
+            {"gerror": json.dumps({"code": 2, "message": "watchdog timeout"})},
+            "watchdog timeout",
+            id="1.x-gerror",
+        ),
+        pytest.param({"gerror": "plain text"}, "plain text", id="1.x-gerror-not-json"),
+        pytest.param({"data": "old style"}, "old style", id="0.x-data"),
+        pytest.param({}, "", id="empty"),
+    ],
+)
 def test_error_events_of_either_shape_are_readable(payload: dict[str, str], detail: str) -> None:
     assert compat.error_detail(payload) == detail
 
@@ -57,10 +64,18 @@ def test_the_stock_client_cannot_read_a_1x_error_event() -> None:
         EventErrorPayload(**{"gerror": "{}"})
 
 
-@pytest.mark.parametrize(("number", "name"), [
-    (7, "MESSAGE_TYPE_TEXT"), (6, "MESSAGE_TYPE_IMAGE"), (14, "MESSAGE_TYPE_URL"), (15, "MESSAGE_TYPE_VIDEO"),
-    (9, "MESSAGE_TYPE_MINI_PROGRAM"), (1, "MESSAGE_TYPE_ATTACHMENT"), (5, "MESSAGE_TYPE_EMOTICON"),
-])
+@pytest.mark.parametrize(
+    ("number", "name"),
+    [
+        (7, "MESSAGE_TYPE_TEXT"),
+        (6, "MESSAGE_TYPE_IMAGE"),
+        (14, "MESSAGE_TYPE_URL"),
+        (15, "MESSAGE_TYPE_VIDEO"),
+        (9, "MESSAGE_TYPE_MINI_PROGRAM"),
+        (1, "MESSAGE_TYPE_ATTACHMENT"),
+        (5, "MESSAGE_TYPE_EMOTICON"),
+    ],
+)
 def test_the_1x_wire_numbers_are_read_as_the_typescript_enum(number: int, name: str) -> None:
     assert compat.TS_MESSAGE_TYPE_NAMES[number] == name
 

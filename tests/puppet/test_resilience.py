@@ -43,8 +43,9 @@ def test_an_error_event_in_the_1x_shape_does_not_make_the_bot_deaf(tmp_path: Pat
     arun(main())
 
 
-def test_server_restart_reconnects_fast_and_handles_nothing_twice(tmp_path: Path,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_server_restart_reconnects_fast_and_handles_nothing_twice(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger="bot.puppet.wechaty")
 
     async def main() -> None:
@@ -71,8 +72,9 @@ def test_server_restart_reconnects_fast_and_handles_nothing_twice(tmp_path: Path
     assert any("reconnecting to" in r.getMessage() for r in caplog.records)
 
 
-def test_another_client_taking_the_session_is_logged_and_undone(tmp_path: Path,
-                                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_another_client_taking_the_session_is_logged_and_undone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger="bot.puppet.wechaty")
 
     async def main() -> None:
@@ -88,8 +90,10 @@ def test_another_client_taking_the_session_is_logged_and_undone(tmp_path: Path,
 
 def test_a_server_that_stops_answering_is_dropped_and_reconnected(tmp_path: Path) -> None:
     async def main() -> None:
-        async with wechat() as srv, running(srv.endpoint, tmp_path, ping_interval_s=0.2,
-                                            rpc_timeout_s=0.5) as (puppet, rec):
+        async with (
+            wechat() as srv,
+            running(srv.endpoint, tmp_path, ping_interval_s=0.2, rpc_timeout_s=0.5) as (puppet, rec),
+        ):
             srv.ding_hangs = True
             await asyncio.sleep(1.0)
             srv.ding_hangs = False
@@ -101,8 +105,10 @@ def test_a_server_that_stops_answering_is_dropped_and_reconnected(tmp_path: Path
 
 def test_a_server_that_answers_ding_with_an_error_is_alive(tmp_path: Path) -> None:
     async def main() -> None:
-        async with wechat() as srv, running(srv.endpoint, tmp_path, ping_interval_s=0.1,
-                                            rpc_timeout_s=0.5) as (puppet, rec):
+        async with (
+            wechat() as srv,
+            running(srv.endpoint, tmp_path, ping_interval_s=0.1, rpc_timeout_s=0.5) as (puppet, rec),
+        ):
             srv.ding_fails = True
             await asyncio.sleep(0.8)
             srv.say(ZHANG, "same session", room=ROOM)
@@ -125,8 +131,9 @@ def test_actions_while_disconnected_raise_puppet_unavailable(tmp_path: Path) -> 
     arun(main())
 
 
-def test_python_wechaty_state_stays_local_and_under_the_data_dir(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_python_wechaty_state_stays_local_and_under_the_data_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -138,7 +145,9 @@ def test_python_wechaty_state_stays_local_and_under_the_data_dir(tmp_path: Path,
             manager = puppet._bot._plugin_manager
             assert manager.endpoint == ("127.0.0.1", puppet.web_port) and puppet.web_port != 5000
             assert Path(os.environ["CACHE_DIR"]) == tmp_path / "data" / "wechaty"
-            assert str(tmp_path / "data" / "wechaty" / "job.db") in str(manager.scheduler_options.job_store.engine.url)
+            assert str(tmp_path / "data" / "wechaty" / "job.db") in str(
+                manager.scheduler_options.job_store.engine.url
+            )
 
     arun(main())
     assert not (work / ".wechaty").exists()

@@ -51,47 +51,98 @@ def scenario(fn):  # type: ignore[no-untyped-def]
 POSTER_TEXT = "weixin://wxpay/bizpayurl?pr=QunguardTest"
 
 MESSAGE_CASES = [
-    pytest.param(dict(kind="url", card={"url": "https://shop.example/p/1", "title": "低价黄金回收",
-                                        "description": "加微信 gold888", "thumbnailUrl": ""}),
-                 dict(type=ev.MessageType.URL, url="https://shop.example/p/1", title="低价黄金回收",
-                      description="加微信 gold888"), id="url-card"),
-    pytest.param(dict(kind="mini_program", card={"appid": "wx123", "title": "砍一刀", "description": "拼多多",
-                                                 "pagePath": "", "username": "gh_1", "thumbUrl": "",
-                                                 "thumbKey": "", "iconUrl": "", "shareId": ""}),
-                 dict(type=ev.MessageType.MINI_PROGRAM, title="砍一刀", app="拼多多"), id="mini-program"),
-    pytest.param(dict(kind="contact", contact_id=WANG),
-                 dict(type=ev.MessageType.CONTACT_CARD, card_id=WANG, card_name="王五", text="王五"),
-                 id="contact-card"),
-    pytest.param(dict(kind="image", data=small_qr("https://u.wechat.com/abc"), name="qr.png"),
-                 dict(type=ev.MessageType.IMAGE, qr_payloads=("https://u.wechat.com/abc",), file_name="qr.png"),
-                 id="small-image-inline"),
-    pytest.param(dict(kind="image", data=qr_poster(POSTER_TEXT), name="poster.png"),
-                 dict(type=ev.MessageType.IMAGE, qr_payloads=(POSTER_TEXT,), file_name="poster.png"),
-                 id="image-over-20KB-via-Download"),
-    pytest.param(dict(kind="attachment", data=b"%PDF-1.4 fake", name="招聘简章.pdf"),
-                 dict(type=ev.MessageType.FILE, file_name="招聘简章.pdf", text="招聘简章.pdf", qr_payloads=()),
-                 id="file"),
-    pytest.param(dict(kind="image", name="gone.jpg"),  # the server cannot produce the bytes
-                 dict(type=ev.MessageType.IMAGE, file_name="gone.jpg", media_key="", qr_payloads=()),
-                 id="image-that-cannot-be-fetched"),
-    pytest.param(dict(kind="video", data=b"\x00\x00\x00\x18ftypmp42", name="v.mp4"),
-                 dict(type=ev.MessageType.VIDEO, file_name="v.mp4", media_key=""), id="video"),
-    pytest.param(dict(kind="emoticon", text="<msg><emoji md5='x'/></msg>"),
-                 dict(type=ev.MessageType.EMOTICON, text=""), id="emoticon"),
+    pytest.param(
+        dict(
+            kind="url",
+            card={
+                "url": "https://shop.example/p/1",
+                "title": "低价黄金回收",
+                "description": "加微信 gold888",
+                "thumbnailUrl": "",
+            },
+        ),
+        dict(
+            type=ev.MessageType.URL,
+            url="https://shop.example/p/1",
+            title="低价黄金回收",
+            description="加微信 gold888",
+        ),
+        id="url-card",
+    ),
+    pytest.param(
+        dict(
+            kind="mini_program",
+            card={
+                "appid": "wx123",
+                "title": "砍一刀",
+                "description": "拼多多",
+                "pagePath": "",
+                "username": "gh_1",
+                "thumbUrl": "",
+                "thumbKey": "",
+                "iconUrl": "",
+                "shareId": "",
+            },
+        ),
+        dict(type=ev.MessageType.MINI_PROGRAM, title="砍一刀", app="拼多多"),
+        id="mini-program",
+    ),
+    pytest.param(
+        dict(kind="contact", contact_id=WANG),
+        dict(type=ev.MessageType.CONTACT_CARD, card_id=WANG, card_name="王五", text="王五"),
+        id="contact-card",
+    ),
+    pytest.param(
+        dict(kind="image", data=small_qr("https://u.wechat.com/abc"), name="qr.png"),
+        dict(type=ev.MessageType.IMAGE, qr_payloads=("https://u.wechat.com/abc",), file_name="qr.png"),
+        id="small-image-inline",
+    ),
+    pytest.param(
+        dict(kind="image", data=qr_poster(POSTER_TEXT), name="poster.png"),
+        dict(type=ev.MessageType.IMAGE, qr_payloads=(POSTER_TEXT,), file_name="poster.png"),
+        id="image-over-20KB-via-Download",
+    ),
+    pytest.param(
+        dict(kind="attachment", data=b"%PDF-1.4 fake", name="招聘简章.pdf"),
+        dict(type=ev.MessageType.FILE, file_name="招聘简章.pdf", text="招聘简章.pdf", qr_payloads=()),
+        id="file",
+    ),
+    pytest.param(
+        dict(kind="image", name="gone.jpg"),  # the server cannot produce the bytes
+        dict(type=ev.MessageType.IMAGE, file_name="gone.jpg", media_key="", qr_payloads=()),
+        id="image-that-cannot-be-fetched",
+    ),
+    pytest.param(
+        dict(kind="video", data=b"\x00\x00\x00\x18ftypmp42", name="v.mp4"),
+        dict(type=ev.MessageType.VIDEO, file_name="v.mp4", media_key=""),
+        id="video",
+    ),
+    pytest.param(
+        dict(kind="emoticon", text="<msg><emoji md5='x'/></msg>"),
+        dict(type=ev.MessageType.EMOTICON, text=""),
+        id="emoticon",
+    ),
     pytest.param(dict(kind="audio"), dict(type=ev.MessageType.AUDIO), id="audio"),
-    pytest.param(dict(kind="post", text="a 1.x-only type"), dict(type=ev.MessageType.OTHER), id="unknown-type"),
+    pytest.param(
+        dict(kind="post", text="a 1.x-only type"), dict(type=ev.MessageType.OTHER), id="unknown-type"
+    ),
 ]
 
 
 @pytest.mark.parametrize(("post", "expected"), MESSAGE_CASES)
-def test_room_message_of_each_type_becomes_a_message_event(tmp_path: Path, post: dict[str, Any],
-                                                           expected: dict[str, Any]) -> None:
+def test_room_message_of_each_type_becomes_a_message_event(
+    tmp_path: Path, post: dict[str, Any], expected: dict[str, Any]
+) -> None:
     async def main() -> None:
         async with wechat() as srv, running(srv.endpoint, tmp_path) as (_puppet, rec):
             mid = srv.post(ZHANG, ROOM, **post)
             msg = await rec.wait_for(lambda r: next((m for m in r.of(ev.Message) if m.id == mid), None))
-            assert (msg.room_id, msg.sender_id, msg.sender_name, msg.room_topic) == (ROOM, ZHANG, "张三",
-                                                                                     "金矿技术交流群")
+            assert (msg.room_id, msg.sender_id, msg.sender_name, msg.room_topic) == (
+                ROOM,
+                ZHANG,
+                "张三",
+                "金矿技术交流群",
+            )
             for key, value in expected.items():
                 assert getattr(msg, key) == value, key
             if post.get("data") and post["kind"] != "video":
@@ -112,7 +163,8 @@ async def test_text_with_mentions_keeps_contact_ids(srv: FakePuppetService, pupp
 
 @scenario
 async def test_a_message_from_a_sender_or_room_the_server_cannot_describe_is_still_seen(
-        srv: FakePuppetService, puppet: Any, rec: Any) -> None:
+    srv: FakePuppetService, puppet: Any, rec: Any
+) -> None:
     srv.say("wxid_stranger", "扫码进群领福利", room=ROOM)  # no contact payload for this one
     msg = await rec.message("扫码进群领福利")
     assert (msg.sender_id, msg.sender_name, msg.room_id) == ("wxid_stranger", "", ROOM)
@@ -122,8 +174,9 @@ async def test_a_message_from_a_sender_or_room_the_server_cannot_describe_is_sti
 
 
 @scenario
-async def test_recall_becomes_message_recalled_with_the_original_id(srv: FakePuppetService, puppet: Any,
-                                                                    rec: Any) -> None:
+async def test_recall_becomes_message_recalled_with_the_original_id(
+    srv: FakePuppetService, puppet: Any, rec: Any
+) -> None:
     original = srv.say(ZHANG, "加我微信 abc123", room=ROOM)
     srv.post(ZHANG, ROOM, "recalled", text=original)
     recalled = await rec.wait_for(lambda r: r.of(ev.MessageRecalled))
@@ -138,7 +191,9 @@ async def test_private_text_becomes_private_message(srv: FakePuppetService, pupp
 
 
 @scenario
-async def test_messages_the_bot_sent_itself_are_ignored(srv: FakePuppetService, puppet: Any, rec: Any) -> None:
+async def test_messages_the_bot_sent_itself_are_ignored(
+    srv: FakePuppetService, puppet: Any, rec: Any
+) -> None:
     await puppet.say(ROOM, "请勿发广告")
     srv.say(ZHANG, "收到", room=ROOM)
     await rec.message("收到")
@@ -165,8 +220,9 @@ async def test_member_joined_left_and_topic_changed(srv: FakePuppetService, pupp
 
 
 @scenario
-async def test_room_invitation_arrives_and_can_be_accepted(srv: FakePuppetService, puppet: Any,
-                                                           rec: Any) -> None:
+async def test_room_invitation_arrives_and_can_be_accepted(
+    srv: FakePuppetService, puppet: Any, rec: Any
+) -> None:
     iid = srv.invite(ZHANG, "新的技术群")
     [inv] = await rec.wait_for(lambda r: r.of(ev.RoomInvitation))
     assert (inv.invitation_id, inv.inviter_id, inv.room_topic) == (iid, ZHANG, "新的技术群")
@@ -175,8 +231,9 @@ async def test_room_invitation_arrives_and_can_be_accepted(srv: FakePuppetServic
 
 
 @scenario
-async def test_login_names_the_bot_and_logout_is_reported(srv: FakePuppetService, puppet: Any,
-                                                          rec: Any) -> None:
+async def test_login_names_the_bot_and_logout_is_reported(
+    srv: FakePuppetService, puppet: Any, rec: Any
+) -> None:
     [login] = rec.of(ev.LoggedIn)
     assert (login.bot_id, login.name, puppet.bot_id) == (BOT, "群管机器人", BOT)
     srv.logout()
@@ -208,8 +265,9 @@ def test_undecodable_events_and_a_failing_handler_do_not_stop_the_stream(tmp_pat
 
 
 @scenario
-async def test_say_puts_mentions_in_the_text_and_the_ids_on_the_wire(srv: FakePuppetService, puppet: Any,
-                                                                     rec: Any) -> None:
+async def test_say_puts_mentions_in_the_text_and_the_ids_on_the_wire(
+    srv: FakePuppetService, puppet: Any, rec: Any
+) -> None:
     srv.rooms[ROOM].aliases[LI] = "技术部-李四"
     message_id = await puppet.say(ROOM, "请修改群昵称", [ZHANG, LI])
     [sent] = srv.sent
@@ -218,8 +276,9 @@ async def test_say_puts_mentions_in_the_text_and_the_ids_on_the_wire(srv: FakePu
 
 
 @scenario
-async def test_say_private_reaches_a_friend_and_refuses_a_stranger(srv: FakePuppetService, puppet: Any,
-                                                                   rec: Any) -> None:
+async def test_say_private_reaches_a_friend_and_refuses_a_stranger(
+    srv: FakePuppetService, puppet: Any, rec: Any
+) -> None:
     await puppet.say_private(ZHANG, "您在群里发的链接违反群规，请撤回。")
     assert [(s.conversation_id, s.text) for s in srv.sent] == [(ZHANG, "您在群里发的链接违反群规，请撤回。")]
     with pytest.raises(NotAFriend):
@@ -238,8 +297,9 @@ async def test_kick_as_owner_removes_the_member(srv: FakePuppetService, puppet: 
 
 
 @scenario
-async def test_kick_without_owner_or_admin_rights_raises_not_permitted(srv: FakePuppetService, puppet: Any,
-                                                                       rec: Any) -> None:
+async def test_kick_without_owner_or_admin_rights_raises_not_permitted(
+    srv: FakePuppetService, puppet: Any, rec: Any
+) -> None:
     with pytest.raises(NotPermitted):
         await puppet.kick(OTHER, LI)
     assert srv.kicks == [] and "RoomDel" not in srv.calls
@@ -249,8 +309,9 @@ async def test_kick_without_owner_or_admin_rights_raises_not_permitted(srv: Fake
 
 
 @scenario
-async def test_announce_sets_the_group_notice_with_field_3(srv: FakePuppetService, puppet: Any,
-                                                           rec: Any) -> None:
+async def test_announce_sets_the_group_notice_with_field_3(
+    srv: FakePuppetService, puppet: Any, rec: Any
+) -> None:
     await puppet.announce(ROOM, "群规：禁止广告、刷屏。")
     assert srv.rooms[ROOM].announcement == "群规：禁止广告、刷屏。"
     with pytest.raises(NotPermitted):
@@ -272,7 +333,8 @@ async def test_room_info_rooms_and_names_are_live(srv: FakePuppetService, puppet
 
 
 def test_a_login_announced_twice_in_one_session_is_handled_once_and_a_scan_is_logged(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from wechaty_grpc.wechaty.puppet import EventType
 
     async def main() -> None:

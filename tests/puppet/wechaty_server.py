@@ -67,8 +67,16 @@ class WechatyServer:
         self._starts += 1
         env = {**os.environ, "QG_GRPC_PORT": str(self.port), "QG_TOKEN": TOKEN, "WECHATY_LOG": "warn"}
         stderr = open(self.log_dir / f"wechaty-server-{self._starts}.log", "w")  # noqa: SIM115 (lives with the process)
-        self._proc = subprocess.Popen([self.node, "server.js"], cwd=JS_DIR, env=env, text=True, bufsize=1,
-                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+        self._proc = subprocess.Popen(
+            [self.node, "server.js"],
+            cwd=JS_DIR,
+            env=env,
+            text=True,
+            bufsize=1,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
         stderr.close()
         ready: queue.Queue[dict[str, Any]] = queue.Queue()
         threading.Thread(target=self._read, args=(self._proc, ready), daemon=True).start()

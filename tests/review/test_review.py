@@ -26,11 +26,16 @@ def test_a_kick_waits_then_an_admin_approves_and_the_member_is_kicked(tmp_path: 
     async def story(bot: Bot) -> None:
         await bot.says(WU, "刷单返利，日结300")  # malicious: kick + blacklist + notify admins
         assert bot.wechat.kicked == []
-        assert states(bot.store, 1) == {"kick": "awaiting_review", "blacklist": "awaiting_review",
-                                        "notify_admins": "done"}
+        assert states(bot.store, 1) == {
+            "kick": "awaiting_review",
+            "blacklist": "awaiting_review",
+            "notify_admins": "done",
+        }
         asks = [s.text for s in bot.wechat.private_to(MOD) if s.text.startswith("【待确认】")]
         assert len(asks) == 1, "one request per case, naming every action that waits"
-        assert "拟移出群聊、拉黑" in asks[0] and "同意 1" in asks[0] and "30 分钟内无人处理将自动执行" in asks[0]
+        assert (
+            "拟移出群聊、拉黑" in asks[0] and "同意 1" in asks[0] and "30 分钟内无人处理将自动执行" in asks[0]
+        )
         assert bot.store.case(1).case.state == "awaiting_review"
 
         await private(bot, MOD, "同意 1")
@@ -38,10 +43,14 @@ def test_a_kick_waits_then_an_admin_approves_and_the_member_is_kicked(tmp_path: 
         assert bot.store.is_blacklisted(WU, ROOM) is not None
         assert states(bot.store, 1) == {"kick": "done", "blacklist": "done", "notify_admins": "done"}
         assert last_private(bot, MOD) == "已同意案件 1：移出群聊、拉黑，已完成。"
-        assert last_private(bot, OWNER) == "【已处理】案件 1（移出群聊、拉黑）已由 孙管理 同意执行，无需再回复。"
+        assert (
+            last_private(bot, OWNER) == "【已处理】案件 1（移出群聊、拉黑）已由 孙管理 同意执行，无需再回复。"
+        )
         review = bot.store.case(1).reviews
         assert {(r.action_kind, r.state, r.decided_by) for r in review} == {
-            ("kick", "approved", MOD), ("blacklist", "approved", MOD)}
+            ("kick", "approved", MOD),
+            ("blacklist", "approved", MOD),
+        }
         assert [a.command for a in bot.store.case(1).audit] == ["review_approved", "review_approved"]
         await private(bot, MOD, "同意 1")
         assert "没有待确认的处理" in last_private(bot, MOD), "decided once"
@@ -79,7 +88,9 @@ def test_a_review_nobody_decides_takes_the_default_at_the_deadline(
         assert bot.wechat.kicked == ([(ROOM, WU)] if kicked else [])
         assert states(bot.store, 1)["kick"] == state
         assert bot.store.case(1).reviews[0].state == "timed_out"
-        assert f"【复核超时】案件 1：30 分钟内无人处理，已按默认{verb}：移出群聊。" in last_private(bot, OWNER)
+        assert f"【复核超时】案件 1：30 分钟内无人处理，已按默认{verb}：移出群聊。" in last_private(
+            bot, OWNER
+        )
 
     play(story, config=config(review=True, review_default=default), setup=two_rooms, db=tmp_path)
 
@@ -169,8 +180,11 @@ def test_without_kick_rights_the_request_to_the_admins_is_the_review(tmp_path: P
         assert any("请协助移出" in t for t in owner_heard), "asked to remove, at once"
         ask = next(t for t in owner_heard if t.startswith("【待确认】"))
         assert "拟拉黑。" in ask, "only the blacklist waits"
-        assert states(bot.store, 1) == {"kick": "requested_admins", "blacklist": "awaiting_review",
-                                        "notify_admins": "done"}
+        assert states(bot.store, 1) == {
+            "kick": "requested_admins",
+            "blacklist": "awaiting_review",
+            "notify_admins": "done",
+        }
 
     play(story, config=config(review=True), setup=lambda w: two_rooms(w, bot_is_owner=False), db=tmp_path)
 
