@@ -67,6 +67,9 @@ _UNSURE = re.compile(r"\\[CQE]|\[:|\{,")
 """Syntax that RE2 reads differently from the stdlib parser: no prefilter."""
 _PLAIN_TEXT = re.compile(r"[^\x00\\.^$*+?{}\[\]|()]+")
 """A pattern without any syntax: it matches itself."""
+_NOT_LITERAL = re.compile(r"\\[dDsSwWbBpPzAZ]|(?<!\\)[.^$*+]|\{\d*,\}")
+"""Syntax that (almost always) means more than a few fixed strings: no need to
+parse the pattern to know (``[.]`` is missed, and simply runs in RE2)."""
 _GAP = re.compile(r"\.[{*+?]|\[\^")
 _IGNORE_CASE = re.compile(r"\(\?[A-Za-z-]*i")
 _FLAGS = re.compile(r"\(\?[^:P<]")
@@ -146,22 +149,165 @@ def literal_strings(pattern: str) -> Factor | None:
     inline flags, a string that may be empty, more than :data:`MAX_STRINGS`)."""
     if _PLAIN_TEXT.fullmatch(pattern):
         return frozenset((pattern,))
-    if _UNSURE.search(pattern) or _FLAGS.search(pattern):
+    if _NOT_LITERAL.search(pattern) or _UNSURE.search(pattern) or _FLAGS.search(pattern):
         return None
-    parsed = _parse(pattern)
-    return None if parsed is None else _expand(list(parsed))
+    try:
+        alternatives = _LiteralReader(pattern).top()
+    except _NotLiteral:
+        return None
+    out: set[str] = set()
+    for nodes in alternatives:
+        strings = _expand_nodes(nodes)
+        if strings is None or len(out) + len(strings) > MAX_STRINGS:
+            return None
+        out |= strings
+    return _minimal(out)
+
+
+class _NotLiteral(Exception):
+    pass
+
+
+_SYNTAX = frozenset("\\.^$*+?{}[]|()\x00")
+_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_COUNT = re.compile(r"\{(\d{1,3})(?:,(\d{1,3}))?\}")
+
+
+class _LiteralReader:
+    """Reads the few-fixed-strings subset of RE2's syntax (characters, ``\\`` before
+    punctuation, ``(…)``, ``(?:…)``, ``|``, ``?``, ``{n}``, ``{n,m}``, small classes
+    such as ``[类种]`` or ``[a-f]``); raises :class:`_NotLiteral` at anything else,
+    which RE2 then answers. (Parsing with the stdlib parser costs ten times more.)"""
+
+    def __init__(self, pattern: str) -> None:
+        self.p = pattern
+        self.i = 0
+
+    def top(self) -> list[list[set[str]]]:
+        """Each top-level alternative as its sequence of items' strings."""
+        alternatives = [self.sequence()]
+        while self.i < len(self.p) and self.p[self.i] == "|":
+            self.i += 1
+            alternatives.append(self.sequence())
+        if self.i != len(self.p):
+            raise _NotLiteral
+        return alternatives
+
+    def sequence(self) -> list[set[str]]:
+        nodes: list[set[str]] = []
+        p = self.p
+        while self.i < len(p) and p[self.i] not in "|)":
+            node = self.atom()
+            if self.i < len(p) and p[self.i] in "?{":
+                node = self.repeat(node)
+            nodes.append(node)
+        return nodes
+
+    def atom(self) -> set[str]:
+        p, i = self.p, self.i
+        ch = p[i]
+        if ch not in _SYNTAX:
+            self.i += 1
+            return {ch}
+        if ch == "\\" and i + 1 < len(p) and p[i + 1] in _PUNCTUATION:
+            self.i += 2
+            return {p[i + 1]}
+        if ch == "(":
+            self.i += 3 if p.startswith("(?:", i) else 1
+            if p.startswith("(?", i) and self.i == i + 1:
+                raise _NotLiteral  # a named group or flags
+            out: set[str] = set()
+            while True:
+                strings = _product(self.sequence())
+                out |= strings
+                if len(out) > MAX_STRINGS or self.i >= len(p):
+                    raise _NotLiteral
+                self.i += 1
+                if p[self.i - 1] == ")":
+                    return out
+        if ch == "[":
+            end = p.find("]", i + 1)
+            body = p[i + 1 : end]
+            if end < 0 or not body or body[0] in "^-" or body[-1] == "-" or any(c in "\\[\x00" for c in body):
+                raise _NotLiteral
+            self.i = end + 1
+            chars: set[str] = set()
+            k = 0
+            while k < len(body):
+                if k + 2 < len(body) and body[k + 1] == "-":
+                    lo, hi = ord(body[k]), ord(body[k + 2])
+                    if not 0 <= hi - lo < MAX_CLASS:
+                        raise _NotLiteral
+                    chars.update(map(chr, range(lo, hi + 1)))
+                    k += 3
+                elif body[k] == "-":
+                    raise _NotLiteral
+                else:
+                    chars.add(body[k])
+                    k += 1
+            return chars
+        raise _NotLiteral
+
+    def repeat(self, node: set[str]) -> set[str]:
+        p, i = self.p, self.i
+        if p[i] == "?":
+            lo, hi = 0, 1
+            self.i += 1
+        else:
+            m = _COUNT.match(p, i)
+            if m is None:
+                raise _NotLiteral
+            lo = int(m[1])
+            hi = lo if m[2] is None else int(m[2])
+            self.i = m.end()
+        if (self.i < len(p) and p[self.i] in "?+") or hi < lo:
+            raise _NotLiteral  # lazy or possessive: keep to plain repeats
+        out, power = set(), {""}
+        for count in range(hi + 1):
+            if count >= lo:
+                out |= power
+            if count < hi:
+                power = {a + b for a in power for b in node}
+                if len(power) > MAX_STRINGS:
+                    raise _NotLiteral
+        return out
+
+
+def _product(nodes: list[set[str]]) -> set[str]:
+    out = {""}
+    for node in nodes:
+        if len(out) * len(node) > MAX_STRINGS:
+            raise _NotLiteral
+        out = {a + b for a in out for b in node}
+    return out
+
+
+def _expand_nodes(nodes: list[set[str]]) -> set[str] | None:
+    """The strings a sequence must hold one of to match: items that may match
+    nothing at either end are left out (``微信(号|群)?`` occurs exactly where 微信
+    does); None if it may match the empty text or stands for too many strings."""
+    while nodes and "" in nodes[0]:
+        nodes = nodes[1:]
+    while nodes and "" in nodes[-1]:
+        nodes = nodes[:-1]
+    if not nodes:
+        return None
+    try:
+        return _product(nodes)
+    except _NotLiteral:
+        return None
 
 
 def _expand(items: Any) -> Factor | None:
-    out: set[str] | None = {""}
+    """The strings a run of the stdlib parser's items must hold one of to match."""
+    nodes: list[set[str]] = []
     for op, av in items:
         node = _expand_node(op, av)
-        if node is None or out is None or len(out) * len(node) > MAX_STRINGS:
+        if node is None:
             return None
-        out = {a + b for a in out for b in node}
-    if out is None or "" in out:
-        return None
-    return _minimal(out)  # 微信号 occurs only where 微信 does
+        nodes.append(node)
+    strings = _expand_nodes(nodes)
+    return None if strings is None else _minimal(strings)
 
 
 def _expand_node(op: Any, av: Any) -> set[str] | None:
@@ -341,11 +487,14 @@ def _rarity(factor: Factor) -> float:
 
 def _minimal(strings: set[str]) -> Factor:
     """Drops every string that contains another: if 还差 occurs, so does 差."""
-    ordered = sorted(strings, key=len)
-    kept: list[str] = []
-    for s in ordered:
-        if not any(k in s for k in kept):
-            kept.append(s)
+    kept: set[str] = set()
+    for s in sorted(strings, key=len):
+        n = len(s)
+        if n * (n + 1) // 2 < len(kept):  # look up each piece of s rather than test each kept string
+            if not any(s[i:j] in kept for i in range(n) for j in range(i + 1, n + 1)):
+                kept.add(s)
+        elif not any(k in s for k in kept):
+            kept.add(s)
     return frozenset(kept)
 
 
@@ -429,21 +578,21 @@ class _Extractor:
         factors (by the literal bytes they need, plus a little for every character
         they need at all), and its other factors."""
         factors = sorted(set(self.seq(items)), key=lambda f: (-_rarity(f), sorted(f)))
-        candidates: list[tuple[float, str, set[Factor], Factor | None]] = []
+        candidates: list[tuple[float, str, set[Factor], Any]] = []
         for run in self.segments(items) if with_segments else ():
             emitted = _emit(run)
             width = _P.SubPattern(_P.State(), run).getwidth()[0]
             if emitted is not None and width > 0:  # a trigger never matches the empty text
                 inside = set(self.seq(run))
-                strings = _expand(run)
-                candidates.append((sum(map(_rarity, inside)) + 0.25 * width, emitted, inside, strings))
+                candidates.append((sum(map(_rarity, inside)) + 0.25 * width, emitted, inside, run))
         for factor in factors:
             width = min(len(s) for s in factor)
             candidates.append((_rarity(factor) + 0.25 * width, literal_alternation(factor), {factor}, factor))
         if not candidates:
             return None
-        _score, trigger, inside, strings = max(candidates, key=lambda c: c[0])  # the first of equals
+        _score, trigger, inside, source = max(candidates, key=lambda c: c[0])  # the first of equals
         rest = [f for f in factors if f not in inside]
+        strings = source if isinstance(source, frozenset) else _expand(source)
         return Clause(trigger, tuple(rest[:MAX_FACTORS]), strings)
 
 

@@ -19,6 +19,7 @@ just runs); long ones get a second set that holds every factor as well, since
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -75,13 +76,14 @@ class _FieldPatterns:
     set."""
 
     __slots__ = (
-        "checks",
         "fold",
         "free_cond",
+        "free_members",
         "literal_members",
         "literals",
         "rx_members",
         "rx_set",
+        "trigger_members",
         "triggers",
     )
 
@@ -100,12 +102,12 @@ class _FieldPatterns:
         def add(strings: frozenset[str] | None, at: int) -> bool:
             """Makes the AC pass find member ``at`` where one of ``strings`` occurs;
             False (nothing added) when a byte search could miss what RE2 matches."""
-            plain = [_plain(x, self.fold) for x in strings] if strings else [None]
-            if None in plain:
+            if not strings or _plain("\n".join(strings), self.fold) is None:  # one test for all
                 return False
-            for x in plain:
-                if x is not None and at not in literal.setdefault(x, []):
-                    literal[x].append(at)
+            for x in strings:
+                key = (x.lower() if self.fold else x).encode("utf-8")
+                if at not in literal.setdefault(key, []):
+                    literal[key].append(at)
             return True
 
         unit_clauses: list[tuple[int, Callable[[bytes], bool], list[Clause]]] = []
@@ -116,14 +118,26 @@ class _FieldPatterns:
                 free.append(pattern)
             else:
                 alternatives = split_alternatives(pattern)
-                compiled = [cond.compiled] if len(alternatives) == 1 else _compile_all(alternatives, opts)
+                clauses_of = [
+                    required_clauses(alt, case_sensitive=raw) if has_gap(alt) else None
+                    for alt in alternatives
+                ]
+                # only the alternatives with clauses run on their own: only they need compiling
+                compiled = (
+                    [cond.compiled]
+                    if len(alternatives) == 1
+                    else _compile_all(
+                        [alt for alt, clauses in zip(alternatives, clauses_of, strict=True) if clauses], opts
+                    )
+                )
                 if compiled is None:
                     alternatives, compiled = [pattern], [cond.compiled]
+                    clauses_of = [required_clauses(pattern, case_sensitive=raw)]
                 in_set: list[str] = []
-                for alt, regexp in zip(alternatives, compiled, strict=True):
-                    clauses = required_clauses(alt, case_sensitive=raw) if has_gap(alt) else None
+                regexps = iter(compiled)
+                for alt, clauses in zip(alternatives, clauses_of, strict=True):
                     if clauses:
-                        unit_clauses.append((cond.cond_id, _matcher(regexp), clauses))
+                        unit_clauses.append((cond.cond_id, _matcher(next(regexps)), clauses))
                     else:
                         in_set.append(alt)
                 if in_set:
@@ -153,10 +167,14 @@ class _FieldPatterns:
                         needs.add(f_at)
                 triggers.setdefault(at, []).append((cond_id, frozenset(needs), matcher))
         self.free_cond = free_cond
+        """Member -> the id of the condition it answers for (a pattern without gaps)."""
+        self.free_members = frozenset(free_cond)
         self.triggers = triggers
-        self.checks: Callable[[int], list[_Check] | None] = triggers.get
+        """Member -> the clauses it is the trigger of."""
+        self.trigger_members = frozenset(triggers)
         strings = list(literal)
-        self.literal_members: list[tuple[int, ...]] = [tuple(literal[x]) for x in strings]
+        self.literal_members = [frozenset(literal[x]) for x in strings]
+        """Aho-Corasick pattern -> the members found where it occurs."""
         self.literals = (
             ahocorasick_rs.BytesAhoCorasick(
                 strings, implementation=ahocorasick_rs.Implementation.ContiguousNFA
@@ -165,32 +183,29 @@ class _FieldPatterns:
             else None
         )
         self.rx_members = [at for _p, at in rx]
+        """RE2 set member -> our member."""
         self.rx_set = _set_matcher([p for p, _at in rx], opts) if rx else None
 
     def match(self, data: bytes) -> frozenset[int]:
-        found: set[int] = set()
         if self.literals is not None:
-            hits = {m[0] for m in self.literals(data.lower() if self.fold else data, overlapping=True)}
-            members = self.literal_members
-            for i in hits:
-                found.update(members[i])
+            hits = set(map(_FIRST, self.literals(data.lower() if self.fold else data, overlapping=True)))
+            found = set().union(*map(self.literal_members.__getitem__, hits))
+        else:
+            found = set()
         if self.rx_set is not None:
-            members = self.rx_members
-            found.update(members[i] for i in self.rx_set(data))
+            found.update(map(self.rx_members.__getitem__, self.rx_set(data)))
         if not found:
             return _NONE
-        free = self.free_cond
-        ids = {free[m] for m in found if m in free}
-        checks = self.checks
-        for m in found:
-            clauses = checks(m)
-            if clauses:
-                for cond_id, needs, matcher in clauses:
-                    if cond_id not in ids and needs <= found and matcher(data):
-                        ids.add(cond_id)
+        ids = set(map(self.free_cond.__getitem__, found & self.free_members))
+        triggers = self.triggers
+        for member in found & self.trigger_members:
+            for cond_id, needs, matcher in triggers[member]:
+                if cond_id not in ids and needs <= found and matcher(data):
+                    ids.add(cond_id)
         return frozenset(ids)
 
 
+_FIRST = operator.itemgetter(0)
 _UNANCHORED = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
 
 
