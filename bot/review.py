@@ -3,11 +3,14 @@
 The kinds listed under ``ladder.review`` in rules.yaml (by default kick and
 blacklist) wait for a room admin when ``moderation.review`` is on::
 
-    【待确认】案件 17：「提金技术交流群」的 李四，禁止赌博相关内容。
+    【待确认】案件 17：「提金技术交流群」的 李四（wxid_li），禁止赌博相关内容。
     拟移出群聊、拉黑。回复“同意 17”执行，“驳回 17”取消；30 分钟内无人处理将自动执行。
 
 * ``同意 17`` carries the waiting actions out (through the executor, which
   records each outcome on the case); ``驳回 17`` drops them.
+* This request is the admins' notice of the case: the executor sends no
+  【违规通报】 beside it. The inviter's notice waits with the removal and is
+  sent once it is carried out (and dropped with it).
 * After ``review_timeout_min`` the ``review_default`` applies (``act`` or
   ``drop``): the :func:`review_timeouts` job, every 30 s.
 * Requests live in the store (``reviews``), so a restart loses none: the
@@ -29,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from bot.actions import Action, ActionKind
 from bot.app import texts as app_texts
-from bot.app.executor import DONE, REQUESTED_ADMINS, CaseContext, Outcome
+from bot.app.executor import AWAITING_REVIEW, DONE, REQUESTED_ADMINS, CaseContext, Outcome
 from bot.commands import texts as t
 from bot.errors import QunguardError, StoreUnavailable
 from bot.scheduler import task
@@ -108,6 +111,7 @@ class HumanReview:
                     case=ctx.case_text,
                     topic=ctx.topic or self.app.rooms.topic(ctx.room_id),
                     name=ctx.display,
+                    contact=ctx.contact_id,
                     reason=action.reason,
                     actions=what_text(held),
                     minutes=int(self.timeout.total_seconds() // 60),
@@ -153,6 +157,9 @@ class HumanReview:
                     minutes=minutes,
                     verb="执行" if act else "取消",
                     actions=what_text(decided.actions),
+                    result=result_text(decided.outcomes)
+                    if any(o.state != DONE for o in decided.outcomes)
+                    else "",
                 ),
             )
         return out
@@ -164,6 +171,7 @@ class HumanReview:
         actions: list[Action] = []
         outcomes: list[Outcome] = []
         now = self.app.clock()
+        last: CaseContext | None = None
         for r in sorted(reviews, key=lambda r: (r.action_position or 0, r.id)):
             view = self.app.store.decide_review(r.id, approved, by=by, at=now)
             if view.state != ("timed_out" if approved is None else ("approved" if approved else "rejected")):
@@ -173,6 +181,7 @@ class HumanReview:
                 log.warning("review %s: case %s has no such action any more", r.id, case_no)
                 continue
             ctx, action = found
+            last = ctx
             actions.append(action)
             act = approved if approved is not None else r.default_decision == "act"
             position = r.action_position if r.action_position is not None else 0
@@ -192,7 +201,35 @@ class HumanReview:
             self._held.pop(r.id, None)
         if not actions:
             return None
+        if last is not None and not self.pending(case_no):
+            await self._waiting_notices(last, outcomes, by, now)
         return Decided(case_no, approved, tuple(actions), tuple(outcomes))
+
+    async def _waiting_notices(
+        self, ctx: CaseContext, outcomes: list[Outcome], by: str, now: datetime
+    ) -> None:
+        """The case's inviter notice waited for the removal: send it now that the removal was
+        carried out (it reports how that went), or drop it with the removal."""
+        story = self.app.store.case(ctx.case_no) if ctx.case_no is not None else None
+        if story is None:
+            return
+        for view in story.actions:
+            if view.kind != ActionKind.NOTIFY_INVITER.value or view.state != AWAITING_REVIEW:
+                continue
+            if outcomes:
+                params = {"kind": view.kind, "room_id": ctx.room_id, "contact_id": ctx.contact_id}
+                action = action_from_json({**params, **view.params, "reason": view.reason})
+                await self.app.executor.perform(ctx, action, view.position, outcomes)
+            else:
+                self.app.store.set_action_state(
+                    story.case.case_no,
+                    view.kind,
+                    DROPPED,
+                    "移出未执行，未告知邀请人",
+                    by=by or self.app.rooms.bot_id,
+                    at=now,
+                    position=view.position,
+                )
 
     def _context(self, review: ReviewView) -> tuple[CaseContext, Action] | None:
         held = self._held.get(review.id)
@@ -220,6 +257,7 @@ class HumanReview:
             case_no=case.case_no,
             name=name,
             topic=self.app.rooms.topic(case.room_id),
+            inviter_id=facts.inviter_id if facts is not None else "",
         )
         return ctx, action
 

@@ -14,6 +14,13 @@ Every action of a case passes :meth:`Executor.execute`, which, in order:
    ``fallback_mention`` (a private warning to a non-friend became an @mention),
    ``requested_admins`` (no kick right: the room's admins were asked).
 
+The notices (``notify_inviter``, then ``notify_admins``) go last, whatever their
+place in the tier, and say what became of the other actions, never what was only
+decided: while a removal waits for review the inviter is not told yet (that
+notice waits too, and the review gate sends it once the removal is carried
+out), and the admins' summary is the review request itself; a removal the bot
+had to ask the admins for reads as asked for, not as done.
+
 Every outcome is written to the case; a failed action is also told to the
 admins. Nothing here raises: one bad action never stops the others.
 """
@@ -142,15 +149,18 @@ class Executor:
     async def execute(self, ctx: CaseContext, actions: Sequence[Action]) -> list[Outcome]:
         if actions and self.is_dry_run(ctx.room_id):
             return await self._dry_run(ctx, actions)
-        outcomes: list[Outcome] = []
+        by_position: dict[int, Outcome] = {}
         room_lines: list[str] = []  # @mention lines for the member, merged into one message
-        for position, action in enumerate(actions):
+        # the notices last (stable otherwise): they report what became of the rest
+        for position in sorted(range(len(actions)), key=lambda i: _NOTICE_ORDER.get(actions[i].kind, 0)):
+            action = actions[position]
             try:
-                outcome = await self._one(ctx, action, position, room_lines)
+                outcome = await self._one(ctx, action, position, room_lines, list(by_position.values()))
             except Exception as exc:  # never let one action stop the others
                 log.exception("case %s: %s failed", ctx.case_text, action.kind.value)
                 outcome = Outcome(action, FAILED, _why(exc))
-            outcomes.append(outcome)
+            by_position[position] = outcome
+        outcomes = [by_position[i] for i in range(len(actions))]
         if room_lines:
             try:
                 await self.port.say(ctx.room_id, "\n".join(room_lines), [ctx.contact_id])
@@ -185,11 +195,15 @@ class Executor:
                 )
         return outcomes
 
-    async def perform(self, ctx: CaseContext, action: Action, position: int) -> Outcome:
-        """Carry out one action now, past dry run and review (an admin approved it)."""
+    async def perform(
+        self, ctx: CaseContext, action: Action, position: int, others: Sequence[Outcome] = ()
+    ) -> Outcome:
+        """Carry out one action now, past dry run and review (an admin approved it).
+
+        ``others``: what became of the case's other actions, for a notice to report."""
         lines: list[str] = []
         try:
-            outcome = await self._act(ctx, action, lines)
+            outcome = await self._act(ctx, action, lines, others)
             if lines:
                 await self.port.say(ctx.room_id, "\n".join(lines), [ctx.contact_id])
         except Exception as exc:
@@ -217,13 +231,22 @@ class Executor:
             self._record(ctx, position, outcome)
         return outcomes
 
-    async def _one(self, ctx: CaseContext, action: Action, position: int, room_lines: list[str]) -> Outcome:
+    async def _one(
+        self,
+        ctx: CaseContext,
+        action: Action,
+        position: int,
+        room_lines: list[str],
+        others: Sequence[Outcome],
+    ) -> Outcome:
         gate = self.review_gate
         if gate is not None and self.needs_review(action) and await gate.hold(ctx, action, position):
             return Outcome(action, AWAITING_REVIEW)
-        return await self._act(ctx, action, room_lines)
+        return await self._act(ctx, action, room_lines, others)
 
-    async def _act(self, ctx: CaseContext, action: Action, room_lines: list[str]) -> Outcome:
+    async def _act(
+        self, ctx: CaseContext, action: Action, room_lines: list[str], others: Sequence[Outcome] = ()
+    ) -> Outcome:
         kind = action.kind
         if kind is ActionKind.WARN_PRIVATE:
             return await self._warn_private(ctx, action, room_lines)
@@ -247,27 +270,38 @@ class Executor:
         if kind is ActionKind.BLACKLIST:
             return self._blacklist(ctx, action)
         if kind is ActionKind.NOTIFY_ADMINS:
-            summary = "、".join(texts.ACTION_ZH[a.kind] for a in ctx.actions if a.kind is not kind) or "无"
-            if not self.rooms.admins_to_notify(ctx.room_id):
-                return Outcome(
-                    action, SKIPPED, "no admin known (bot.admins is empty, the room has no human admin)"
-                )
-            sent = await self.tell_admins(
-                ctx.room_id,
-                texts.fill(
-                    texts.NOTIFY_ADMINS,
-                    topic=ctx.topic,
-                    name=ctx.display,
-                    contact=ctx.contact_id,
-                    reason=action.reason,
-                    actions=summary,
-                    case=ctx.case_text,
-                ),
-            )
-            return Outcome(action, DONE if sent else FAILED, "" if sent else "no admin reachable")
+            return await self._notify_admins(ctx, action, others)
         if kind is ActionKind.NOTIFY_INVITER:
-            return await self._notify_inviter(ctx, action)
+            return await self._notify_inviter(ctx, action, others)
         return Outcome(action, SKIPPED, f"unknown action {kind.value}")
+
+    async def _notify_admins(self, ctx: CaseContext, action: Action, others: Sequence[Outcome]) -> Outcome:
+        if not self.rooms.admins_to_notify(ctx.room_id):
+            return Outcome(
+                action, SKIPPED, "no admin known (bot.admins is empty, the room has no human admin)"
+            )
+        if any(o.state == AWAITING_REVIEW for o in others):
+            # The gate has just asked these admins (【待确认】: who, why, what waits, 同意/驳回):
+            # a second message saying the same would only count against the rate limit.
+            return Outcome(action, DONE, "the review request told them")
+        summary = "、".join(
+            _what(o.action) + texts.OUTCOME_NOTE.get(o.state, "")
+            for o in others
+            if o.action.kind is not ActionKind.NOTIFY_ADMINS and o.state not in (SKIPPED, DRY_RUN)
+        )
+        sent = await self.tell_admins(
+            ctx.room_id,
+            texts.fill(
+                texts.NOTIFY_ADMINS,
+                topic=ctx.topic,
+                name=ctx.display,
+                contact=ctx.contact_id,
+                reason=action.reason,
+                actions=summary or "无",
+                case=ctx.case_text,
+            ),
+        )
+        return Outcome(action, DONE if sent else FAILED, "" if sent else "no admin reachable")
 
     async def _warn_private(self, ctx: CaseContext, action: Action, room_lines: list[str]) -> Outcome:
         if ctx.violations and all(v.rule == MUTED_SPEAKING_RULE for v in ctx.violations):
@@ -348,12 +382,24 @@ class Executor:
         )
         return Outcome(action, DONE, f"scope {scope}")
 
-    async def _notify_inviter(self, ctx: CaseContext, action: Action) -> Outcome:
+    async def _notify_inviter(self, ctx: CaseContext, action: Action, others: Sequence[Outcome]) -> Outcome:
+        """Tell the inviter (邀请人负责制) what was done, once it is done."""
         inviter = ctx.inviter_id
         if not inviter or self.rooms.is_bot(inviter) or inviter == ctx.contact_id:
             return Outcome(action, SKIPPED, "inviter unknown")
+        if any(o.action.kind.drastic and o.state == AWAITING_REVIEW for o in others):
+            return Outcome(action, AWAITING_REVIEW, "told once the removal is approved and carried out")
+        removal = next((o for o in others if o.action.kind is ActionKind.KICK), None)
+        if removal is None:
+            template = texts.NOTIFY_INVITER
+        elif removal.state == DONE:
+            template = texts.NOTIFY_INVITER_REMOVED
+        elif removal.state == REQUESTED_ADMINS:
+            template = texts.NOTIFY_INVITER_REMOVAL_ASKED
+        else:
+            return Outcome(action, SKIPPED, f"the removal is {removal.state}: inviter not told")
         text = texts.fill(
-            texts.NOTIFY_INVITER, topic=ctx.topic, name=ctx.display, reason=action.reason, case=ctx.case_text
+            template, topic=ctx.topic, name=ctx.display, reason=action.reason, case=ctx.case_text
         )
         try:
             await self.say_private(inviter, text)
@@ -427,6 +473,8 @@ class Executor:
 def _in_room(o: Outcome) -> bool:
     return o.action.kind in (ActionKind.WARN_PUBLIC, ActionKind.MUTE) or o.state == FALLBACK
 
+
+_NOTICE_ORDER = {ActionKind.NOTIFY_INVITER: 1, ActionKind.NOTIFY_ADMINS: 2}
 
 _ADMIN_REASON = frozenset({ActionKind.KICK, ActionKind.BLACKLIST, ActionKind.NOTIFY_ADMINS})
 

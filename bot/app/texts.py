@@ -51,11 +51,25 @@ KICK_UNCONFIRMED = (
     "请检查我是否仍有管理权限，或手动移出。"
 )
 BLACKLIST_JOIN_REASON = "黑名单成员入群"
-BLACKLIST_INVITER = "对方在本群黑名单中，已被移出。以后请勿再邀请"
+BLACKLIST_INVITER = "对方在本群黑名单中，以后请勿再邀请"
 NOTIFY_ADMINS = "【违规通报】「{topic}」{name}（{contact}）：{reason}\n处理：{actions}。案件号 {case}"
+OUTCOME_NOTE: Mapping[str, str] = {
+    "requested_admins": "（我没有管理权限，已请群主、管理员动手）",
+    "failed": "（未能完成）",
+    "fallback_mention": "（对方不是好友，改为群内提醒）",
+}
+"""After an action's name in the admins' summary: what became of it, when not simply done."""
 NOTIFY_INVITER = (
     "你好，你邀请进入「{topic}」的 {name} 因违反群规已被处理：{reason}\n"
     "按邀请人负责制告知你，请提醒对方遵守群规。案件号 {case}"
+)
+NOTIFY_INVITER_REMOVED = (
+    "你好，你邀请进入「{topic}」的 {name} 已被移出群聊，原因：{reason}\n"
+    "按邀请人负责制告知你，今后邀请新人时请提醒对方遵守群规。案件号 {case}"
+)
+NOTIFY_INVITER_REMOVAL_ASKED = (
+    "你好，你邀请进入「{topic}」的 {name} 违反群规，将被移出群聊，原因：{reason}\n"
+    "按邀请人负责制告知你，今后邀请新人时请提醒对方遵守群规。案件号 {case}"
 )
 ACTION_FAILED = "【处理失败】案件 {case}：对 {name} 的「{action}」未能完成（{error}），请人工处理。"
 DRY_RUN = "【试运行】案件 {case}：正式运行时将对「{topic}」的 {name} {action}。原因：{reason}"

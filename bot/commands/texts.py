@@ -108,12 +108,12 @@ REPORT_NO_ROOM = "没有找到你所在的、由我管理的群，请在群内�
 # --- human review --------------------------------------------------------------------------
 
 REVIEW_ASK = (
-    "【待确认】案件 {case}：「{topic}」的 {name}，{reason}\n"
+    "【待确认】案件 {case}：「{topic}」的 {name}（{contact}），{reason}\n"
     "拟{actions}。回复“同意 {case}”执行，“驳回 {case}”取消；"
     "{minutes} 分钟内无人处理将{default}。"
 )
 REVIEW_APPROVED = "已同意案件 {case}：{actions}{result}。"
 REVIEW_REJECTED = "已驳回案件 {case}：不再{actions}。"
-REVIEW_TIMED_OUT = "【复核超时】案件 {case}：{minutes} 分钟内无人处理，已按默认{verb}：{actions}。"
+REVIEW_TIMED_OUT = "【复核超时】案件 {case}：{minutes} 分钟内无人处理，已按默认{verb}：{actions}{result}。"
 REVIEW_NOTHING = "案件 {case} 没有待确认的处理，也没有待处理的申诉。"
 REVIEW_DECIDED_BY = "【已处理】案件 {case}（{actions}）已由 {admin} {verb}，无需再回复。"
