@@ -715,6 +715,7 @@ _HOSTISH_RE = re.compile(r"[a-z0-9][a-z0-9.\-]*")
 # the runs of _HOSTISH_RE that hold a dot (only those can be a domain), each from the
 # same start as there: the first letter or digit of a maximal run of [a-z0-9.-]
 _DOTTED_RE = re.compile(r"(?<![a-z0-9.\-])[.\-]*+([a-z0-9][a-z0-9\-]*+\.[a-z0-9.\-]*+)")
+_DOT_LETTER = re.compile(r"\.[a-z]")
 _PATH_RE = re.compile(f"[/?#][^{_STOP}]*")
 _LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?")
 TLDS = frozenset(
@@ -775,8 +776,8 @@ def find_links(text: str) -> list[str]:
         for m in _SCHEME_LINK_RE.finditer(text):
             found.append(m.group(0))
             taken.append(m.span())
-    if "." not in text:
-        return found
+    if _DOT_LETTER.search(text) is None:
+        return found  # a bare domain ends in a dot and a top-level domain of letters
     k = 0  # next scheme link that may cover a token (both come in text order)
     covered = 0  # end of the last link found here, path included
     for m in _DOTTED_RE.finditer(text):
