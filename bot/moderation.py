@@ -70,8 +70,15 @@ class Moderator:
         self.ladder = ladder
         self.records = records
 
-    def handle(self, message: Message, sender: Sender) -> Decision:
+    def handle(self, message: Message, sender: Sender, *, content: bool = True) -> Decision:
+        """Judge, record and decide one message.
+
+        ``content=False`` judges a report, which quotes what it reports: the message still
+        counts towards flooding (and a mute in force), but what the content rules find in its
+        words is left to the admins the report goes to."""
         violations = list(self.engine.evaluate(message, sender))
+        if not content and violations:
+            violations = [v for v in violations if self._is_flood_rule(v.rule)]
         if not sender.is_bot:
             until = self.records.muted_until(message.room_id, message.sender_id, message.at)
             if until is not None:
@@ -89,6 +96,10 @@ class Moderator:
         )
         self.records.record_actions(case, message, actions)
         return Decision(message, tuple(violations), tuple(actions), case.case_no)
+
+    def _is_flood_rule(self, name: str) -> bool:
+        rule = self.engine.rules.rule(name)
+        return rule is not None and rule.flood is not None
 
 
 def muted_speaking(message: Message, until: datetime) -> Violation:

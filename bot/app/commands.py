@@ -102,6 +102,13 @@ class Command:
     admin_only: bool = False
     usage: str = ""
     help: str = ""
+    for_admins: bool = False
+    """The text is addressed to the admins, who judge it (a report quotes what it reports):
+    in a room it is checked for flooding only, never against the content rules."""
+
+
+Recogniser = Callable[[str], tuple[str, str] | None]
+"""Room text in another form that still names a command -> ``(word, args)``, else None."""
 
 
 @dataclass
@@ -109,6 +116,9 @@ class CommandRegistry:
     by_word: dict[str, Command] = field(default_factory=dict)
     unknown: Handler | None = None
     """Called for a ``#word`` nobody registered (issue 5: a short usage line)."""
+    recognisers: list[Recogniser] = field(default_factory=list)
+    """Forms other than ``#word args`` that name a command in a room, tried in order
+    (a quote reply whose reply is ``#举报 说明``)."""
 
     def add(self, command: Command) -> Command:
         for w in command.words:
@@ -122,9 +132,10 @@ class CommandRegistry:
         admin_only: bool = False,
         usage: str = "",
         help: str = "",
+        for_admins: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
-            self.add(Command(tuple(words), fn, where, admin_only, usage, help))
+            self.add(Command(tuple(words), fn, where, admin_only, usage, help, for_admins))
             return fn
 
         return register
@@ -139,8 +150,19 @@ class CommandRegistry:
                 seen.append(c)
         return seen
 
+    def parse_room_text(self, text: str) -> tuple[str, str] | None:
+        """``(word, args)`` of a command typed in a room, in any form a recogniser knows."""
+        found = split_command(text, in_room=True)
+        if found is not None:
+            return found
+        for recognise in self.recognisers:
+            found = recognise(text)
+            if found is not None:
+                return found
+        return None
+
     def copy(self) -> CommandRegistry:
-        return CommandRegistry(dict(self.by_word), self.unknown)
+        return CommandRegistry(dict(self.by_word), self.unknown, list(self.recognisers))
 
 
 COMMANDS = CommandRegistry()

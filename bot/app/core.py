@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
 from collections import OrderedDict
@@ -75,6 +76,18 @@ class Hooks:
     room_enabled: list[RoomHook] = field(default_factory=list)
     room_disabled: list[RoomHook] = field(default_factory=list)
     login: list[LoginHook] = field(default_factory=list)
+
+
+class Judged(enum.Enum):
+    """How moderation treats a room message, once the commands have seen it."""
+
+    FULLY = "fully"
+    """Every rule: ordinary chat, a member's ``#话题`` tag, a member trying an admin command."""
+    FLOOD_ONLY = "flood_only"
+    """A report (:attr:`Command.for_admins`): the flood rules and a mute in force count; the
+    content rules do not, since a report quotes what it reports and the admins judge it."""
+    NOT_AT_ALL = "not_at_all"
+    """An admin's command."""
 
 
 MEMBER_CACHE_S = 60.0
@@ -284,7 +297,8 @@ class App:
             self._seen.popitem(last=False)
         if msg.room_id not in self.rooms.info:
             await self.notice_room(msg.room_id, msg.at, topic=msg.room_topic)
-        if await self._maybe_command(msg):
+        judged = await self._maybe_command(msg)
+        if judged is Judged.NOT_AT_ALL:
             return
         if not self.rooms.moderated(msg.room_id, msg.room_topic):
             return
@@ -309,7 +323,9 @@ class App:
             inviter_id=facts.inviter_id if facts else "",
         )
         # Local time for the ladder's texts ("禁言至 11-24 23:28"); the store keeps UTC.
-        decision = self.moderator.handle(replace(msg, at=msg.at.astimezone(self.tz)), sender)
+        decision = self.moderator.handle(
+            replace(msg, at=msg.at.astimezone(self.tz)), sender, content=judged is Judged.FULLY
+        )
         if decision.duplicate:  # redelivered after a restart: counted and acted on the first time
             log.info("message %s in %s was handled before (case %s)", msg.id, msg.room_id, decision.case_no)
             return
@@ -338,11 +354,11 @@ class App:
             self.spawn(self.executor.execute(ctx, decision.actions), name=f"case-{decision.case_no}")
         await self._run_hooks(self.hooks.message, msg, sender, decision)
 
-    async def _maybe_command(self, msg: Message) -> bool:
-        """Run a registered ``#word`` command; True when moderation should skip the message."""
-        parsed = split_command(msg.text, in_room=True)
+    async def _maybe_command(self, msg: Message) -> Judged:
+        """Run a registered ``#word`` command; say how moderation should judge the message."""
+        parsed = self.commands.parse_room_text(msg.text)
         if parsed is None:
-            return False
+            return Judged.FULLY
         word, args = parsed
         command = self.commands.find(word)
         is_admin = self.rooms.is_admin(msg.room_id, msg.sender_id)
@@ -350,16 +366,18 @@ class App:
         if command is None or not command.where.allows(True):
             if self.commands.unknown is not None and self.rooms.moderated(msg.room_id, msg.room_topic):
                 await self.commands.unknown(ctx)
-            return False
+            return Judged.FULLY
         if command.admin_only and not is_admin:
             is_admin = await self._recheck_admin(msg.room_id, msg.sender_id)
             ctx = replace(ctx, is_admin=is_admin)
         if command.admin_only and not is_admin:
             if self.rooms.moderated(msg.room_id, msg.room_topic):
                 self.in_command_lane(ctx.reply_private(texts.NOT_ADMIN), "not-admin")
-            return False  # and the message is moderated like any other
+            return Judged.FULLY  # and the message is moderated like any other
         self.in_command_lane(command.handler(ctx), f"#{word}")
-        return is_admin
+        if command.for_admins:  # a report: its words are the admins' to judge, its pace is ours
+            return Judged.FLOOD_ONLY
+        return Judged.NOT_AT_ALL if is_admin else Judged.FULLY
 
     async def _recheck_admin(self, room_id: str, contact_id: str) -> bool:
         """Room admins change without an event: read the room again before refusing

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.actions import Action
@@ -47,7 +48,7 @@ from bot.app.executor import CaseContext
 from bot.commands import admin, member, parse
 from bot.commands import texts as t
 from bot.commands.base import Refused, Spec, display_name, guarded, require_admin_of, usage
-from bot.events import Message, PrivateMessage
+from bot.events import PrivateMessage
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -141,7 +142,14 @@ async def show_help(ctx: CommandContext) -> None:
 SPECS: tuple[Spec, ...] = (
     Spec(("帮助", "help", "?", "？"), show_help, "#帮助", "查看命令", admin_only=False),
     Spec(("群规", "rules"), member.show_rules, "#群规", "查看群规", admin_only=False),
-    Spec(("举报", "report"), member.report, "#举报 @成员 说明", "向管理员举报", admin_only=False),
+    Spec(
+        ("举报", "report"),
+        member.report,
+        "#举报 @成员 说明",
+        "向管理员举报",
+        admin_only=False,
+        for_admins=True,
+    ),
     Spec(("申诉", "appeal"), member.appeal, "申诉 案件号 理由", "对处理提出申诉", admin_only=False),
     Spec(("警告", "warn"), admin.warn, admin.U_WARN, "警告成员（私聊发送则私下提醒）"),
     Spec(("禁言", "mute"), admin.mute, admin.U_MUTE, "禁言（机器人记录；禁言中发言将被提醒并升级处理）"),
@@ -173,28 +181,15 @@ async def _unknown(ctx: CommandContext) -> None:
         await ctx.reply_private(t.fill(t.UNKNOWN, word=ctx.word))
 
 
-async def _quoted_report_in_room(app: App, msg: Message, _sender: object, _decision: object) -> None:
-    """Quoting a message and replying ``#举报 说明`` reports the quoted message."""
-    found = member.quoted_report(msg.text)
-    if found is None:
-        return
-    ctx = CommandContext(
-        app,
-        "举报",
-        found[1],
-        msg.sender_id,
-        msg.at,
-        msg,
-        msg.room_id,
-        app.rooms.is_admin(msg.room_id, msg.sender_id),
-    )
-    await guarded(lambda c: member.report(c, quoted=found[0]))(ctx)
+def _quoted_report_words(text: str) -> tuple[str, str] | None:
+    """Quoting a message and replying ``#举报 说明`` in a room is the report command
+    (:func:`member.report` reads the quoted message from the event)."""
+    found = member.quoted_report(text)
+    return None if found is None else ("举报", found[1])
 
 
 async def _private(app: App, msg: PrivateMessage) -> bool:
     """Private text no registered word took: ``申诉17 理由``, ``同意17``, or an unknown ``#word``."""
-    from dataclasses import replace
-
     text = msg.text.strip()
     ctx = CommandContext(
         app, "", "", msg.sender_id, msg.at, msg, "", app.rooms.is_global_admin(msg.sender_id)
@@ -245,14 +240,10 @@ def install(app: App) -> None:
     from bot import review
 
     for spec in SPECS:
-        app.commands.add(
-            Spec(
-                spec.words, guarded(spec.handler), spec.usage, spec.help, spec.admin_only, spec.where
-            ).command()
-        )
+        app.commands.add(replace(spec, handler=guarded(spec.handler)).command())
     app.commands.unknown = _unknown
+    app.commands.recognisers.append(_quoted_report_words)
     app.hooks.private.append(_private)
-    app.hooks.message.append(_quoted_report_in_room)
     app.hooks.login.append(_restore_dry_run)
     app.executor.on_kicked.append(_removed_notice(app))
     review.install(app)

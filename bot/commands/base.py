@@ -28,6 +28,8 @@ class Spec:
     help: str
     admin_only: bool = True
     where: Where = Where.BOTH
+    for_admins: bool = False
+    """See :attr:`bot.app.commands.Command.for_admins` (reports)."""
 
     @property
     def name(self) -> str:
@@ -35,7 +37,9 @@ class Spec:
         return next((w for w in self.words if w.isascii()), self.words[0])
 
     def command(self) -> Command:
-        return Command(self.words, self.handler, self.where, self.admin_only, self.usage, self.help)
+        return Command(
+            self.words, self.handler, self.where, self.admin_only, self.usage, self.help, self.for_admins
+        )
 
 
 class Refused(Exception):

@@ -174,7 +174,10 @@ def _too_many_reports(ctx: CommandContext) -> bool:
 
 
 async def report(ctx: CommandContext, quoted: str = "") -> None:
+    """Forward a report to the room's admins; a quote reply reports the quoted message."""
     app = ctx.app
+    if not quoted and (found := quoted_report(ctx.event.text)) is not None:
+        quoted = found[0]
     text = parse.strip_mentions(ctx.args, len(ctx.mention_ids))[:REPORT_MAX]
     if quoted:
         text = (f"{text}\n" if text else "") + f"被举报的消息：「{app_texts.excerpt(quoted, 200)}」"
