@@ -2,19 +2,21 @@
 in one pass: which patterns match a text, so that only those run again to find
 their span.
 
-Patterns without gaps share one RE2 set (its DFA stays small and warms at
-once); patterns with gaps (``.{0,10}``, ``.*``, ``[^…]{1,5}``) would make that
-set's DFA explode, so each runs alone, and only when the text holds what all
-its matches hold (:mod:`bot.engine.prefilter`): a gap-free piece of it (the
-*trigger*, a further member of the same set, so one call answers both) and
-every other *factor* of one of its clauses. A pattern's top-level alternatives
-are taken one by one: those without gaps join the set, the others are
-prefiltered (and run) alone. The patterns still decide: the prefilter only
-skips what cannot match.
+Patterns with gaps (``.{0,10}``, ``.*``, ``[^…]{1,5}``) would make a combined
+DFA explode, so each runs alone, and only when the text holds what all its
+matches hold (:mod:`bot.engine.prefilter`): a gap-free piece of it (the
+*trigger*) and every other *factor* of one of its clauses. A pattern's
+top-level alternatives are taken one by one. The patterns still decide: the
+prefilter only skips what cannot match.
 
-Short texts look for the other factors with ``in`` (a few, else the pattern
-just runs); long ones get a second set that holds every factor as well, since
-``in`` costs as much as a set pass there and the set answers all at once.
+What is looked for in every text (the patterns without gaps, the triggers,
+the factors) is mostly a few fixed strings (``(微信|qq)(号|群)?`` is 微信 or qq):
+those are found by one Aho-Corasick pass, which costs the same on the first
+text as on the millionth. RE2 sets build their DFA lazily, text by text, and a
+set of every pattern and factor stays cold (several times slower) for
+thousands of messages of new wording, as a live bot sees; so only the few
+members that are no fixed strings (``\\d``, ``$``, ``[0-9]+``) share a small
+RE2 set.
 """
 
 from __future__ import annotations
@@ -62,10 +64,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _ASCII = re.compile("[\x00-\x7f]+")
 
 
-_Check = tuple[int, frozenset[int], Callable[[bytes], bool]]
+_Check = tuple[int, tuple[frozenset[int], ...], Callable[[bytes], bool]]
 """One clause of a pattern with gaps, as the match loop reads it: the id of the
-condition, the members for its factors (all must be found), and the pattern's
-own matcher."""
+condition, its factors (each as the Aho-Corasick patterns of its strings: one
+must be found), and the pattern's own matcher."""
 
 
 class _FieldPatterns:
@@ -77,14 +79,15 @@ class _FieldPatterns:
 
     __slots__ = (
         "fold",
-        "free_cond",
-        "free_members",
-        "literal_members",
+        "free_of_pattern",
+        "free_patterns",
         "literals",
-        "rx_members",
+        "rx_cond",
         "rx_set",
-        "trigger_members",
+        "rx_trigger",
+        "trigger_patterns",
         "triggers",
+        "triggers_of_pattern",
     )
 
     def __init__(self, items: list[C.Regex], raw: bool) -> None:
@@ -148,7 +151,7 @@ class _FieldPatterns:
                 rest = [alt for alt in split_alternatives(whole) if not add(literal_strings(alt), at)]
                 if rest:
                     rx.append(("|".join(rest), at))
-        triggers: dict[int, list[_Check]] = {}
+        clauses_of: dict[int, list[tuple[int, list[int], Callable[[bytes], bool]]]] = {}
         for cond_id, matcher, clauses in unit_clauses:
             for clause in clauses:
                 key = ("trigger", clause.trigger)
@@ -156,25 +159,44 @@ class _FieldPatterns:
                 at = member(key)
                 if new and not add(clause.strings, at):
                     rx.append((clause.trigger, at))
-                needs: set[int] = set()
+                needs: list[int] = []
                 for factor in clause.factors:
                     fkey = ("factor", factor)
                     new = fkey not in members
                     f_at = member(fkey)
                     if new and not add(factor, f_at):
                         always.add(f_at)  # a byte search could miss it: taken as present
-                    if f_at not in always:
-                        needs.add(f_at)
-                triggers.setdefault(at, []).append((cond_id, frozenset(needs), matcher))
-        self.free_cond = free_cond
-        """Member -> the id of the condition it answers for (a pattern without gaps)."""
-        self.free_members = frozenset(free_cond)
-        self.triggers = triggers
-        """Member -> the clauses it is the trigger of."""
-        self.trigger_members = frozenset(triggers)
+                    if f_at not in always and f_at not in needs:
+                        needs.append(f_at)
+                clauses_of.setdefault(at, []).append((cond_id, needs, matcher))
+        # the match loop works on Aho-Corasick pattern numbers, found once per text
         strings = list(literal)
-        self.literal_members = [frozenset(literal[x]) for x in strings]
-        """Aho-Corasick pattern -> the members found where it occurs."""
+        patterns_of: dict[int, set[int]] = {}
+        free_of_pattern: dict[int, tuple[int, ...]] = {}
+        triggers_of_pattern: dict[int, frozenset[int]] = {}
+        for i, x in enumerate(strings):
+            for at in literal[x]:
+                patterns_of.setdefault(at, set()).add(i)
+            conds = tuple(free_cond[at] for at in literal[x] if at in free_cond)
+            if conds:
+                free_of_pattern[i] = conds
+            found_triggers = frozenset(at for at in literal[x] if at in clauses_of)
+            if found_triggers:
+                triggers_of_pattern[i] = found_triggers
+        self.triggers: dict[int, list[_Check]] = {
+            at: [
+                (cond_id, tuple(frozenset(patterns_of[f_at]) for f_at in needs), matcher)
+                for cond_id, needs, matcher in checks
+            ]
+            for at, checks in clauses_of.items()
+        }
+        """Trigger member -> the clauses it is the trigger of."""
+        self.free_of_pattern = free_of_pattern
+        """Aho-Corasick pattern -> the conditions (patterns without gaps) it answers for."""
+        self.free_patterns = frozenset(free_of_pattern)
+        self.triggers_of_pattern = triggers_of_pattern
+        """Aho-Corasick pattern -> the triggers it finds."""
+        self.trigger_patterns = frozenset(triggers_of_pattern)
         self.literals = (
             ahocorasick_rs.BytesAhoCorasick(
                 strings, implementation=ahocorasick_rs.Implementation.ContiguousNFA
@@ -182,27 +204,38 @@ class _FieldPatterns:
             if strings
             else None
         )
-        self.rx_members = [at for _p, at in rx]
-        """RE2 set member -> our member."""
+        self.rx_cond = [free_cond.get(at) for _p, at in rx]
+        """RE2 set member -> the condition it answers for (None: a trigger)."""
+        self.rx_trigger = [at for _p, at in rx]
         self.rx_set = _set_matcher([p for p, _at in rx], opts) if rx else None
 
     def match(self, data: bytes) -> frozenset[int]:
         if self.literals is not None:
-            hits = set(map(_FIRST, self.literals(data.lower() if self.fold else data, overlapping=True)))
-            found = set().union(*map(self.literal_members.__getitem__, hits))
+            found = set(map(_FIRST, self.literals(data.lower() if self.fold else data, overlapping=True)))
+            ids = set().union(*map(self.free_of_pattern.__getitem__, found & self.free_patterns))
+            triggers = set().union(*map(self.triggers_of_pattern.__getitem__, found & self.trigger_patterns))
         else:
-            found = set()
+            found, ids, triggers = set(), set(), set()
         if self.rx_set is not None:
-            found.update(map(self.rx_members.__getitem__, self.rx_set(data)))
-        if not found:
-            return _NONE
-        ids = set(map(self.free_cond.__getitem__, found & self.free_members))
-        triggers = self.triggers
-        for member in found & self.trigger_members:
-            for cond_id, needs, matcher in triggers[member]:
-                if cond_id not in ids and needs <= found and matcher(data):
+            for i in self.rx_set(data):
+                cond_id = self.rx_cond[i]
+                if cond_id is None:
+                    triggers.add(self.rx_trigger[i])
+                else:
                     ids.add(cond_id)
-        return frozenset(ids)
+        if triggers:
+            clauses = self.triggers
+            for trigger in triggers:
+                for cond_id, needs, matcher in clauses[trigger]:
+                    if cond_id in ids:
+                        continue
+                    for factor in needs:
+                        if factor.isdisjoint(found):
+                            break
+                    else:
+                        if matcher(data):
+                            ids.add(cond_id)
+        return frozenset(ids) if ids else _NONE
 
 
 _FIRST = operator.itemgetter(0)
