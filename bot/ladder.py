@@ -282,7 +282,9 @@ class Ladder:
             "count": str(n),
         }
         member = fill_template(lead.message, values).strip() or _default_reason(lead)
-        admin = f"{lead.category_zh}·{severity.label_zh}（{lead.rule}），第{n}次违规：{member}"
+        # Inviters and removed members read this too: the rule's Chinese description, never its id.
+        what = f"（{lead.description}）" if lead.description and lead.description != member else ""
+        admin = f"{lead.category_zh}·{severity.label_zh}{what}，第{n}次违规：{member}"
         return _clip(member), _clip(admin)
 
 

@@ -127,7 +127,25 @@ def test_reason_is_the_rules_message_filled_in():
 def test_admin_notices_say_what_and_how_often():
     actions = Ladder().decide([violation(Severity.MINOR)], offences(3 * DAY, 2 * DAY), MEMBER, T0)
     notice = next(a for a in actions if a.kind is NA)
-    assert "第3次" in notice.reason and "ad-contact" in notice.reason
+    assert "第3次" in notice.reason and "广告" in notice.reason
+
+
+def test_notices_name_the_rule_by_its_chinese_description_never_its_id():
+    """Inviters and removed members read the admin-facing reason too."""
+    v = Violation(
+        "bt-gambling",
+        "banned_topic",
+        Severity.SEVERE,
+        "r-gold",
+        MEMBER.contact_id,
+        "m-now",
+        message="群内严禁涉赌内容。",
+        description="赌博、博彩、网赌回血",
+    )
+    for action in Ladder().decide([v], [], MEMBER, T0):
+        assert "bt-gambling" not in action.reason
+    kick = next(a for a in Ladder().decide([v], [], MEMBER, T0) if a.kind is ActionKind.KICK)
+    assert kick.reason == "违规话题·严重（赌博、博彩、网赌回血），第1次违规：群内严禁涉赌内容。"
 
 
 def muted(message: str = "你正在禁言期内（至 {until}）。") -> Violation:

@@ -69,7 +69,7 @@ def test_once_an_admin_approves_the_member_is_removed_and_the_inviter_told(tmp_p
         (told,) = about_case_1(bot, LI)
         assert told == (
             "你好，你邀请进入「金矿提金技术交流群」的 新人 已被移出群聊，"
-            "原因：违规话题·严重（gambling），第1次违规：禁止赌博相关内容。\n"
+            "原因：违规话题·严重（禁止赌博话题），第1次违规：禁止赌博相关内容。\n"
             "按邀请人负责制告知你，今后邀请新人时请提醒对方遵守群规。案件号 1"
         )
         assert states(bot.store, 1) == {"kick": "done", "notify_inviter": "done", "notify_admins": "done"}
@@ -141,7 +141,7 @@ def test_without_review_the_removal_is_done_at_once_and_reported_as_done(tmp_pat
         (notice,) = about_case_1(bot, OWNER)
         assert notice == (
             f"【违规通报】「金矿提金技术交流群」新人（{NEWCOMER}）："
-            "违规话题·严重（gambling），第1次违规：禁止赌博相关内容。\n"
+            "违规话题·严重（禁止赌博话题），第1次违规：禁止赌博相关内容。\n"
             "处理：移出群聊、告知邀请人。案件号 1"
         )
         assert states(bot.store, 1) == {"kick": "done", "notify_inviter": "done", "notify_admins": "done"}
