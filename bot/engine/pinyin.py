@@ -72,10 +72,27 @@ def _readings() -> dict[str, tuple[str, ...]]:
     return _READINGS
 
 
+_SINGLE: tuple[dict[int, str], dict[int, None]] | None = None
+
+
+def _single() -> tuple[dict[int, str], dict[int, None]]:
+    """(hanzi of one reading -> it, the same hanzi -> deleted): with them one
+    ``translate`` spells a word of such hanzi, another tells whether it is one."""
+    global _SINGLE
+    if _SINGLE is None:
+        one = {ch: r[0] for ch, r in _readings().items() if len(r) == 1}
+        _SINGLE = ({ord(ch): syl for ch, syl in one.items()}, dict.fromkeys(map(ord, one)))
+    return _SINGLE
+
+
 def spellings(word: str) -> list[str]:
     """Every pinyin spelling of a word that has hanzi, most common first (at
     most MAX_SPELLINGS); none when it has no hanzi, a hanzi without a known
     reading, or is too short to be safe."""
+    spell, drop = _SINGLE if _SINGLE is not None else _single()
+    if len(word) >= MIN_SYLLABLES and not word.translate(drop):  # hanzi of one reading each: most words
+        spelled = word.translate(spell)
+        return [spelled] if len(spelled) >= MIN_LETTERS else []
     readings = _READINGS if _READINGS is not None else _readings()
     out = [""]
     hanzi = 0
