@@ -102,9 +102,11 @@ class Command:
     admin_only: bool = False
     usage: str = ""
     help: str = ""
-    for_admins: bool = False
-    """The text is addressed to the admins, who judge it (a report quotes what it reports):
-    in a room it is checked for flooding only, never against the content rules."""
+    for_admins: Callable[[CommandContext], bool] | None = None
+    """For a command whose text is addressed to the admins, who judge it (a report quotes what
+    it reports): True when this room message is taken as such, and then it is checked for
+    flooding only, not against the content rules. A message it does not take (a report that
+    names nothing, or one over the member's limit) is moderated like any other."""
 
 
 Recogniser = Callable[[str], tuple[str, str] | None]
@@ -132,7 +134,7 @@ class CommandRegistry:
         admin_only: bool = False,
         usage: str = "",
         help: str = "",
-        for_admins: bool = False,
+        for_admins: Callable[[CommandContext], bool] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.add(Command(tuple(words), fn, where, admin_only, usage, help, for_admins))

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.actions import Action, ActionKind
 from bot.app import texts
-from bot.app.commands import COMMANDS, CommandContext, CommandRegistry, split_command
+from bot.app.commands import COMMANDS, Command, CommandContext, CommandRegistry, split_command
 from bot.app.executor import CaseContext, Executor
 from bot.app.plugins import install_plugins
 from bot.app.rooms import RoomBook
@@ -84,8 +84,8 @@ class Judged(enum.Enum):
     FULLY = "fully"
     """Every rule: ordinary chat, a member's ``#话题`` tag, a member trying an admin command."""
     FLOOD_ONLY = "flood_only"
-    """A report (:attr:`Command.for_admins`): the flood rules and a mute in force count; the
-    content rules do not, since a report quotes what it reports and the admins judge it."""
+    """A report the admins get (:attr:`Command.for_admins`): the flood rules and a mute in force
+    count; the content rules do not, since a report quotes what it reports and the admins judge it."""
     NOT_AT_ALL = "not_at_all"
     """An admin's command."""
 
@@ -374,10 +374,22 @@ class App:
             if self.rooms.moderated(msg.room_id, msg.room_topic):
                 self.in_command_lane(ctx.reply_private(texts.NOT_ADMIN), "not-admin")
             return Judged.FULLY  # and the message is moderated like any other
+        # Asked before the handler runs: a report is counted against its limit in typing order.
+        for_admins = self._for_admins(command, ctx)
         self.in_command_lane(command.handler(ctx), f"#{word}")
-        if command.for_admins:  # a report: its words are the admins' to judge, its pace is ours
+        if for_admins:  # a report: its words are the admins' to judge, its pace is ours
             return Judged.FLOOD_ONLY
         return Judged.NOT_AT_ALL if is_admin else Judged.FULLY
+
+    @staticmethod
+    def _for_admins(command: Command, ctx: CommandContext) -> bool:
+        if command.for_admins is None:
+            return False
+        try:
+            return command.for_admins(ctx)
+        except Exception:  # moderated like any other message, then
+            log.exception("command #%s: cannot tell whether the message is for the admins", ctx.word)
+            return False
 
     async def _recheck_admin(self, room_id: str, contact_id: str) -> bool:
         """Room admins change without an event: read the room again before refusing
@@ -783,7 +795,7 @@ def _zone(name: str) -> tzinfo:
 
 
 def _register_builtin_commands(registry: CommandRegistry) -> None:
-    from bot.app.commands import Command, Where
+    from bot.app.commands import Where
 
     async def enable(ctx: CommandContext) -> None:
         if not await ctx.app.enable_room(ctx.room_id, ctx.sender_id, ctx.at):

@@ -148,7 +148,7 @@ SPECS: tuple[Spec, ...] = (
         "#举报 @成员 说明",
         "向管理员举报",
         admin_only=False,
-        for_admins=True,
+        for_admins=member.takes_report,
     ),
     Spec(("申诉", "appeal"), member.appeal, "申诉 案件号 理由", "对处理提出申诉", admin_only=False),
     Spec(("警告", "warn"), admin.warn, admin.U_WARN, "警告成员（私聊发送则私下提醒）"),

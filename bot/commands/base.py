@@ -28,7 +28,7 @@ class Spec:
     help: str
     admin_only: bool = True
     where: Where = Where.BOTH
-    for_admins: bool = False
+    for_admins: Callable[[CommandContext], bool] | None = None
     """See :attr:`bot.app.commands.Command.for_admins` (reports)."""
 
     @property

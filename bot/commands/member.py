@@ -158,29 +158,56 @@ async def decide_appeal(ctx: CommandContext, case_no: int, accepted: bool, answe
 
 REPORTS_PER_WINDOW = 3
 REPORT_WINDOW_S = 600.0
-_reports: dict[tuple[int, str], list[float]] = {}
+_reports: dict[tuple[int, str], list[tuple[float, tuple[str, str]]]] = {}
+"""(app, reporter) -> when each recent report was taken, and which message it was."""
 
 
 def _too_many_reports(ctx: CommandContext) -> bool:
-    """A member may send a few reports per ten minutes: the admins' phones are spared a flood."""
+    """A member may send a few reports per ten minutes: the admins' phones are spared a flood.
+
+    Counted once per message: a room report is counted by :func:`takes_report` before it is
+    moderated, and its handler finds it counted already."""
     now = ctx.app.clock().timestamp()
     key = (id(ctx.app), ctx.sender_id)
-    recent = [t_ for t_ in _reports.get(key, []) if now - t_ < REPORT_WINDOW_S]
+    message = (ctx.room_id, ctx.event.id)
+    recent = [r for r in _reports.get(key, []) if now - r[0] < REPORT_WINDOW_S]
+    _reports[key] = recent
+    if any(m == message for _, m in recent):
+        return False
     if len(recent) >= REPORTS_PER_WINDOW:
-        _reports[key] = recent
         return True
-    _reports[key] = [*recent, now]
+    recent.append((now, message))
     return False
+
+
+def _report_text(ctx: CommandContext, quoted: str) -> str:
+    text = parse.strip_mentions(ctx.args, len(ctx.mention_ids))[:REPORT_MAX]
+    if quoted:
+        text = (f"{text}\n" if text else "") + f"被举报的消息：「{app_texts.excerpt(quoted, 200)}」"
+    return text
+
+
+def _quoted(ctx: CommandContext) -> str:
+    found = quoted_report(ctx.event.text)
+    return found[0] if found is not None else ""
+
+
+def takes_report(ctx: CommandContext) -> bool:
+    """Whether a ``#举报`` in a room goes to the admins, who then judge its words (the content
+    rules do not: it quotes what it reports). Not when it names nothing or the member is over
+    the report limit: then it is moderated like any other message, so "reports" cannot carry
+    ads past the limit unjudged."""
+    if not ctx.app.rooms.moderated(ctx.room_id):
+        return False
+    if not _report_text(ctx, _quoted(ctx)) and not ctx.mention_ids:
+        return False
+    return not _too_many_reports(ctx)
 
 
 async def report(ctx: CommandContext, quoted: str = "") -> None:
     """Forward a report to the room's admins; a quote reply reports the quoted message."""
     app = ctx.app
-    if not quoted and (found := quoted_report(ctx.event.text)) is not None:
-        quoted = found[0]
-    text = parse.strip_mentions(ctx.args, len(ctx.mention_ids))[:REPORT_MAX]
-    if quoted:
-        text = (f"{text}\n" if text else "") + f"被举报的消息：「{app_texts.excerpt(quoted, 200)}」"
+    text = _report_text(ctx, quoted or _quoted(ctx))
     if not text and not ctx.mention_ids:
         raise Refused(t.REPORT_USAGE)
     if _too_many_reports(ctx):
