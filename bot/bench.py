@@ -6,7 +6,7 @@ measures, as medians of several runs (:mod:`bot.bench_measure`):
 
 - ``engine``: the full engine (normalisation, every rule, flood state) per
   message: messages/s, MB/s, p50/p99 latency;
-- ``floor``: the fused normalisation table plus a raw Aho-Corasick scan of the
+- ``floor``: the engine's character fold plus a raw Aho-Corasick scan of the
   same lexicon over the same messages: no rules, no objects;
 - ``naive``: ``any(w in text for w in words)``, the hobby-bot loop, on a sample;
 - ``replay_sqlite``: ``qunguard replay --db`` of a 20,000-event transcript

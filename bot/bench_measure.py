@@ -187,8 +187,9 @@ class Baselines:
     benchmark can run them right after each engine repetition: a ratio of
     figures taken moments apart survives a machine whose load comes and goes.
 
-    ``floor``: the fused normalisation table plus one raw Aho-Corasick scan of
-    the lexicon per message, what any matcher of these words must at least do;
+    ``floor``: the engine's character fold (the fused table, or str.lower where
+    that gives the same) plus one raw Aho-Corasick scan of the lexicon per
+    message, what any matcher of these words must at least do;
     also the same scan after the engine's whole :func:`normalize` (the table
     and its regular-expression steps), for reading the engine's figure.
     ``naive``: the hobby-bot check, ``any(w in text for w in words)``, on raw
@@ -207,7 +208,7 @@ class Baselines:
         self.hits = 0
 
     def run_once(self) -> None:
-        scan, fold, texts = self.scan, fold_chars, self.texts  # fold_chars: the engine's fused table
+        scan, fold, texts = self.scan, fold_chars, self.texts  # the engine's own step 1
         gc.collect()
         hits = 0
         t0 = time.process_time()

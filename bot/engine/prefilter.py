@@ -164,6 +164,20 @@ def literal_strings(pattern: str) -> Factor | None:
     return _minimal(out)
 
 
+def _repeated(strings: set[str], lo: int, hi: int) -> set[str] | None:
+    """Every way of writing ``lo`` to ``hi`` of ``strings`` one after another, or
+    None when there are more than MAX_STRINGS."""
+    out, power = set(), {""}
+    for count in range(hi + 1):
+        if count >= lo:
+            out |= power
+        if count < hi:
+            power = {a + b for a in power for b in strings}
+            if len(power) > MAX_STRINGS:
+                return None
+    return out
+
+
 class _NotLiteral(Exception):
     pass
 
@@ -262,14 +276,9 @@ class _LiteralReader:
             self.i = m.end()
         if (self.i < len(p) and p[self.i] in "?+") or hi < lo:
             raise _NotLiteral  # lazy or possessive: keep to plain repeats
-        out, power = set(), {""}
-        for count in range(hi + 1):
-            if count >= lo:
-                out |= power
-            if count < hi:
-                power = {a + b for a in power for b in node}
-                if len(power) > MAX_STRINGS:
-                    raise _NotLiteral
+        out = _repeated(node, lo, hi)
+        if out is None:
+            raise _NotLiteral
         return out
 
 
@@ -329,15 +338,7 @@ def _expand_node(op: Any, av: Any) -> set[str] | None:
         strings = _expand_seq(sub)
         if strings is None or hi == _K.MAXREPEAT or hi > MAX_STRINGS:
             return None
-        out, power = set(), {""}
-        for count in range(hi + 1):
-            if count >= lo:
-                out |= power
-            if count < hi:
-                power = {a + b for a in power for b in strings}
-                if len(power) > MAX_STRINGS:
-                    return None
-        return out
+        return _repeated(strings, lo, hi)
     if op is _K.IN:
         chars: set[str] = set()
         for cop, cav in av:
