@@ -4,9 +4,9 @@ A condition's :meth:`~Condition.test` returns ``None`` when it does not hold,
 or a tuple of :class:`~bot.verdicts.Evidence` (possibly empty, for ``not``)
 when it does; :meth:`~Condition.holds` answers the same question without
 building evidence. Word conditions never scan text themselves: the engine
-scans each field once with one combined Aho-Corasick automaton, and runs all
-the patterns of a field at once as one RE2 set; the context hands out the
-results. :func:`explain` draws a condition tree with what held, for
+scans each field once with one combined Aho-Corasick automaton, and answers
+all the patterns of a field in one pass of the regex index; the context hands
+out the results. :func:`explain` draws a condition tree with what held, for
 ``qunguard try --explain``.
 """
 
@@ -126,7 +126,7 @@ class Context:
         self._links: list[str] | None = None
         self._folded: str | None = None
         self.regexes = regexes
-        """The engine's RegexIndex: every pattern of a field in one RE2 set, or None."""
+        """The engine's RegexIndex: every pattern of a field answered in one pass, or None."""
         self._regex: dict[tuple[str, bool], frozenset[int] | None] = {}
         self._bytes: dict[tuple[str, bool], bytes] = {}
         self.memo = memo
@@ -219,8 +219,8 @@ class Context:
         return value
 
     def regex_ids(self, name: str, raw: bool) -> frozenset[int] | None:
-        """Ids of the regex conditions on this field that can match, from one
-        pass of an RE2 set over it; None when there is no set (run each)."""
+        """Ids of the regex conditions on this field that match, from one pass
+        of the regex index over it; None when the field has no index (run each)."""
         key = (name, raw)
         if key in self._regex:
             return self._regex[key]
@@ -332,7 +332,7 @@ class Regex(Condition):
         if not text:
             return False
         ids = ctx.regex_ids(self.field, self.raw)
-        if ids is not None:  # the RE2 set already searched this very text
+        if ids is not None:  # the regex index already answered for this very text
             return self.cond_id in ids
         return self.compiled.search(text) is not None
 

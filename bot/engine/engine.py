@@ -3,7 +3,9 @@
 Pure: no I/O, no clock (flood windows run on ``message.at``). Per message it
 normalises each field once, scans it once with one Aho-Corasick automaton
 holding every word of every rule and lexicon (and their pinyin spellings),
-runs every pattern on that field at once as one RE2 set, and then evaluates
+answers every pattern on that field in one pass of the regex index
+(:mod:`bot.engine.regexes`: an automaton of their literals, a small RE2 set,
+and a pattern run alone only when its literals are there), and then evaluates
 only the rules that can still fire: those one of whose words or patterns is
 in the message, plus the few that need neither (a QR code, a domain).
 Evaluating a rule asks cheap questions first (``all:`` tries its word and
@@ -202,7 +204,7 @@ class Engine:
             key=lambda f: f != "text",
         )
         self._regex_fields = sorted({(c.field, c.raw) for c in regex_conds if c.cond_id in required})
-        # rules to try anyway when a field's patterns could not share one RE2 set
+        # rules to try anyway when a field's patterns could not be indexed
         self._regex_rules: dict[tuple[str, bool], set[int]] = {}
         for c in regex_conds:
             if (c.field, c.raw) not in self.regexes.sets:
