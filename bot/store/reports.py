@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, union, update
 
 from bot.store import models as m
 from bot.store.base import (
@@ -34,6 +34,9 @@ from bot.store.views import (
     DayCounts,
     PurgeResult,
 )
+
+UNDECIDED_CASE_STATES = ("open", "awaiting_review")
+"""Cases whose evidence retention never empties (see :meth:`ReportsMixin.purge`)."""
 
 
 class ReportsMixin(StoreBase):
@@ -91,15 +94,29 @@ class ReportsMixin(StoreBase):
     def purge(self, older_than: timedelta, now: datetime | None = None) -> PurgeResult:
         """Personal data retention: empty message excerpts and matched spans of
         violations older than ``older_than``, drop old display-name history and
-        sent message texts. Cases, violations and every count stay."""
+        sent message texts. Cases, violations, the blacklist and every count stay.
+
+        Evidence someone may still have to judge is kept whatever its age: the
+        violations of a case that is open or awaiting review, or that has an open
+        appeal or a pending review; and messages still waiting to be sent. Both
+        ``qunguard purge`` and the daily ``retention-purge`` job call this."""
         cutoff = (now or utcnow()) - older_than
         purged_at = now or utcnow()
+        undecided = union(
+            select(CASES.c.id).where(CASES.c.state.in_(UNDECIDED_CASE_STATES)),
+            select(APPEALS.c.case_id).where(APPEALS.c.state == "open"),
+            select(REVIEWS.c.case_id).where(REVIEWS.c.state == "pending"),
+        )
         excerpts = 0
         with self._tx() as conn:
             while True:
                 rows = conn.execute(
                     select(VIOLATIONS.c.id, VIOLATIONS.c.evidence)
-                    .where(VIOLATIONS.c.at < cutoff, VIOLATIONS.c.purged_at.is_(None))
+                    .where(
+                        VIOLATIONS.c.at < cutoff,
+                        VIOLATIONS.c.purged_at.is_(None),
+                        VIOLATIONS.c.case_id.not_in(undecided),
+                    )
                     .limit(1000)
                 ).all()
                 if not rows:

@@ -115,6 +115,11 @@ def test_export_csv_is_one_row_per_violation(recorded, capsys):
 def test_purge_keeps_cases_and_counts(recorded, capsys):
     url, _, _ = recorded
     code, out, _ = run(capsys, "purge", "--db", url, "--older-than", "180d")
+    assert code == 0 and "0 message excerpt(s)" in out, "ROOM2's old case is still open: kept"
+    with open_store(url, journal_dir=None) as store:
+        c = msg("m3", room=ROOM2, at=T0 - timedelta(days=300))
+        store.record_actions(store.record_violations(c, [ad(c)]), c, [])  # settled
+    code, out, _ = run(capsys, "purge", "--db", url, "--older-than", "180d")
     assert code == 0 and "1 message excerpt(s)" in out
     _, out, _ = run(capsys, "violations", "--db", url, "--room", ROOM2, "--csv")
     [row] = list(csv.DictReader(io.StringIO(out)))

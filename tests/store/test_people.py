@@ -179,7 +179,7 @@ def test_purge_empties_old_excerpts_and_spans_but_keeps_cases_and_counts(store):
     old, new = msg("old", at=T0 - timedelta(days=200)), msg("new")
     for m in (old, new):
         store.note_message(m)
-        store.record_violations(m, [ad(m)])
+        store.record_actions(store.record_violations(m, [ad(m)]), m, [])  # settled: case done
     result = store.purge(timedelta(days=180), now=T0)
     assert result.excerpts == 1
     by_id = {v.message_id: v for v in store.violations()}
@@ -188,6 +188,64 @@ def test_purge_empties_old_excerpts_and_spans_but_keeps_cases_and_counts(store):
     assert len(store.cases()) == 2
     assert sum(d.violations for d in store.daily_counts(ROOM, date(2026, 1, 1))) == 2
     assert store.purge(timedelta(days=180), now=T0).excerpts == 0
+
+
+def _settled(store, m):
+    store.record_actions(store.record_violations(m, [ad(m)]), m, [])
+
+
+def _open_case(store, m):
+    store.record_violations(m, [ad(m)])
+
+
+def _open_appeal(store, m):
+    case = store.record_violations(m, [ad(m)])
+    store.record_actions(case, m, [])
+    store.add_appeal(case.case_no, m.sender_id, "我没有发广告", at=T0 - timedelta(days=1))
+
+
+def _rejected_appeal(store, m):
+    case = store.record_violations(m, [ad(m)])
+    store.record_actions(case, m, [])
+    appeal = store.add_appeal(case.case_no, m.sender_id, "我没有发广告", at=T0 - timedelta(days=2))
+    store.decide_appeal(appeal.id, False, by="wxid_admin", at=T0 - timedelta(days=1))
+
+
+def _pending_review(store, m):
+    case = store.record_violations(m, [ad(m)])
+    store.record_actions(case, m, [])
+    store.request_review(case.case_no, ActionKind.KICK, T0 + timedelta(minutes=30), at=T0)
+
+
+def _blacklisted(store, m):
+    _settled(store, m)
+    store.blacklist_add(m.sender_id, room_id=ROOM, by="wxid_admin", reason="屡次发广告", at=m.at)
+
+
+@pytest.mark.parametrize(
+    ("setup", "purged"),
+    [
+        pytest.param(_settled, True, id="a-settled-case-is-purged"),
+        pytest.param(_open_case, False, id="an-open-case-keeps-its-evidence"),
+        pytest.param(_open_appeal, False, id="an-open-appeal-keeps-its-evidence"),
+        pytest.param(_rejected_appeal, True, id="a-decided-appeal-does-not"),
+        pytest.param(_pending_review, False, id="a-pending-review-keeps-its-evidence"),
+    ],
+)
+def test_purge_keeps_the_evidence_of_what_is_still_undecided(store, setup, purged):
+    old = msg("old", at=T0 - timedelta(days=200))
+    setup(store, old)
+    assert store.purge(timedelta(days=180), now=T0).excerpts == (1 if purged else 0)
+    [v] = store.violations()
+    assert (v.excerpt is None) is purged
+
+
+def test_purge_never_touches_the_blacklist(store):
+    old = msg("old", at=T0 - timedelta(days=400))
+    _blacklisted(store, old)
+    before = store.blacklist(ROOM)
+    assert store.purge(timedelta(days=180), now=T0).excerpts == 1
+    assert store.blacklist(ROOM) == before and before
 
 
 def test_export_has_everything_about_one_room(store):
