@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.app import texts as app_texts
 from bot.app.commands import CommandContext
@@ -12,14 +16,79 @@ from bot.commands import texts as t
 from bot.commands.base import Refused, audit, display_name
 from bot.verdicts import CATEGORY_ZH
 
+if TYPE_CHECKING:
+    from bot.app import App
+
 log = logging.getLogger(__name__)
 
 RULES_COOLDOWN_S = 600.0
 """``#群规`` is answered in the room at most this often; in between, privately."""
 APPEAL_MAX = 500
 REPORT_MAX = 500
+REPORTS_PER_WINDOW = 3
+REPORT_WINDOW_S = 600.0
 
-_last_rules: dict[tuple[int, str], float] = {}
+
+@dataclass
+class ReportLimit:
+    """How many reports each member sent lately: at most ``per_window`` in any ``window_s``.
+
+    Keyed by contact id and driven by the messages' own times (``ctx.at``), like the rest of
+    the commands. Memory stays bounded: a member whose last report is a window old is
+    forgotten, and at most ``max_members`` reporters are remembered at once (the ones who
+    reported longest ago go first)."""
+
+    per_window: int = REPORTS_PER_WINDOW
+    window_s: float = REPORT_WINDOW_S
+    max_members: int = 10_000
+    _recent: OrderedDict[str, list[tuple[datetime, tuple[str, str]]]] = field(default_factory=OrderedDict)
+    """reporter -> when each recent report was taken, and which message (room, id) it was."""
+
+    def take(self, contact_id: str, message: tuple[str, str], at: datetime) -> bool:
+        """Count ``message`` as a report from ``contact_id``; False when over the limit.
+
+        A message counted before is taken again without counting twice (a room report is
+        counted before it is moderated, and its handler finds it counted already)."""
+        window = timedelta(seconds=self.window_s)
+        recent = [r for r in self._recent.pop(contact_id, ()) if abs(at - r[0]) < window]
+        taken = any(m == message for _, m in recent)
+        if not taken and len(recent) < self.per_window:
+            recent.append((at, message))
+            taken = True
+        if recent:
+            self._recent[contact_id] = recent  # the newest reporter last
+        self._forget_before(at - window)
+        return taken
+
+    def _forget_before(self, cutoff: datetime) -> None:
+        while self._recent:
+            oldest = next(iter(self._recent.values()))
+            if len(self._recent) <= self.max_members and max(t for t, _ in oldest) > cutoff:
+                return
+            self._recent.popitem(last=False)
+
+    def __len__(self) -> int:
+        """Reporters remembered."""
+        return len(self._recent)
+
+
+@dataclass
+class MemberCommandState:
+    """What the member commands remember between messages, per :class:`~bot.app.App`
+    (never per process: a second App, in a test or after a restart in one process,
+    starts afresh)."""
+
+    reports: ReportLimit = field(default_factory=ReportLimit)
+    rules_shown: dict[str, datetime] = field(default_factory=dict)
+    """room -> when ``#群规`` was last answered in that room."""
+
+
+def state_of(app: App) -> MemberCommandState:
+    state = getattr(app, "member_commands", None)
+    if state is None:
+        state = MemberCommandState()
+        app.member_commands = state  # type: ignore[attr-defined]
+    return state
 
 
 def rules_text(ctx: CommandContext) -> str:
@@ -34,10 +103,10 @@ async def show_rules(ctx: CommandContext) -> None:
     if not ctx.in_room:
         await ctx.reply_private(text)
         return
-    key = (id(ctx.app), ctx.room_id)
-    now = ctx.app.clock().timestamp()
-    if now - _last_rules.get(key, now - RULES_COOLDOWN_S) >= RULES_COOLDOWN_S:
-        _last_rules[key] = now
+    shown = state_of(ctx.app).rules_shown
+    last = shown.get(ctx.room_id)
+    if last is None or abs(ctx.at - last) >= timedelta(seconds=RULES_COOLDOWN_S):
+        shown[ctx.room_id] = ctx.at
         await ctx.app.port.say(ctx.room_id, text)
     else:
         await ctx.reply_private(text)
@@ -156,28 +225,12 @@ async def decide_appeal(ctx: CommandContext, case_no: int, accepted: bool, answe
 # --- reports --------------------------------------------------------------------------------
 
 
-REPORTS_PER_WINDOW = 3
-REPORT_WINDOW_S = 600.0
-_reports: dict[tuple[int, str], list[tuple[float, tuple[str, str]]]] = {}
-"""(app, reporter) -> when each recent report was taken, and which message it was."""
-
-
 def _too_many_reports(ctx: CommandContext) -> bool:
     """A member may send a few reports per ten minutes: the admins' phones are spared a flood.
 
     Counted once per message: a room report is counted by :func:`takes_report` before it is
     moderated, and its handler finds it counted already."""
-    now = ctx.app.clock().timestamp()
-    key = (id(ctx.app), ctx.sender_id)
-    message = (ctx.room_id, ctx.event.id)
-    recent = [r for r in _reports.get(key, []) if now - r[0] < REPORT_WINDOW_S]
-    _reports[key] = recent
-    if any(m == message for _, m in recent):
-        return False
-    if len(recent) >= REPORTS_PER_WINDOW:
-        return True
-    recent.append((now, message))
-    return False
+    return not state_of(ctx.app).reports.take(ctx.sender_id, (ctx.room_id, ctx.event.id), ctx.at)
 
 
 def _report_text(ctx: CommandContext, quoted: str) -> str:
