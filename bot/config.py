@@ -75,6 +75,8 @@ class ModerationConfig:
 @dataclass(frozen=True)
 class RetentionConfig:
     excerpt_days: int = 180
+    auto_purge: bool = True  # the bot purges by excerpt_days once a day (bot.jobs.retention_purge)
+    purge_at: str = "04:30"  # HH:MM in schedule.timezone
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,15 @@ def _validate_schedule(cfg: Config, path: str) -> None:
     if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", cfg.schedule.daily_report_at.strip()):
         raise ConfigError(
             f"expected HH:MM, got {cfg.schedule.daily_report_at!r}", path, None, "schedule.daily_report_at"
+        )
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", cfg.retention.purge_at.strip()):
+        raise ConfigError(f"expected HH:MM, got {cfg.retention.purge_at!r}", path, None, "retention.purge_at")
+    if cfg.retention.excerpt_days < 1:
+        raise ConfigError(
+            f"expected a number of days of at least 1, got {cfg.retention.excerpt_days}",
+            path,
+            None,
+            "retention.excerpt_days",
         )
     if cfg.schedule.silence_report_cron:
         cron(cfg.schedule.silence_report_cron, "schedule.silence_report_cron")

@@ -9,13 +9,14 @@ scheduler under stable ids.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.app import texts
-from bot.errors import NotAFriend
+from bot.errors import NotAFriend, StoreUnavailable
 from bot.events import MemberLeft
 from bot.scheduler import Scheduler, task
+from bot.store import PurgeResult
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 MUTE_CHECK_S = 30
 RULES_CHECK_S = 5
+PURGE_JOB = "retention-purge"
 
 
 @task("expire_mutes")
@@ -115,7 +117,48 @@ async def reload_rules(app: App, now: datetime) -> None:
     await app.rules.reload_if_changed()
 
 
+@task("retention_purge")
+async def retention_purge(app: App, now: datetime) -> PurgeResult | None:
+    """Retention as ``qunguard purge`` runs it (the same :meth:`Store.purge
+    <bot.store.reports.ReportsMixin.purge>`, by ``retention.excerpt_days``): what is
+    still undecided and the blacklist stay. Leaves one ``purge`` audit entry and one
+    log line saying what went. Running it again removes nothing more. None when
+    ``retention.auto_purge`` is off or the database is down (the next day tries again)."""
+    retention = app.config.retention
+    if not retention.auto_purge:
+        log.info("retention purge skipped: retention.auto_purge is off")
+        return None
+    older_than = timedelta(days=retention.excerpt_days)
+    try:
+        result = app.store.purge(older_than, now, actor=app.rooms.bot_id or "bot")
+    except StoreUnavailable as exc:
+        log.warning("retention purge not run: %s", exc)
+        return None
+    log.info(
+        "retention purge (older than %d days): %d message excerpt(s), %d old display name(s), "
+        "%d sent message text(s) emptied; open cases, appeals, reviews and the blacklist kept",
+        retention.excerpt_days,
+        result.excerpts,
+        result.names,
+        result.messages,
+    )
+    return result
+
+
+def schedule_retention_purge(app: App, scheduler: Scheduler) -> bool:
+    """Put ``retention-purge`` on the scheduler daily at ``retention.purge_at`` (or take it off
+    when ``retention.auto_purge`` is false). True when it is scheduled."""
+    retention = app.config.retention
+    if not retention.auto_purge:
+        scheduler.cancel(PURGE_JOB)
+        return False
+    hour, minute = (int(part) for part in retention.purge_at.strip().split(":"))
+    scheduler.daily(PURGE_JOB, "retention_purge", hour, minute)
+    return True
+
+
 def schedule_standard_jobs(app: App, scheduler: Scheduler) -> None:
     scheduler.every("expire-mutes", "expire_mutes", MUTE_CHECK_S)
     scheduler.every("reconcile", "reconcile", app.config.bot.room_scan_interval_s)
     scheduler.every("reload-rules", "reload_rules", RULES_CHECK_S)
+    schedule_retention_purge(app, scheduler)

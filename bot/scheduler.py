@@ -126,6 +126,23 @@ class Scheduler:
         trigger = CronTrigger.from_crontab(expression, timezone=self.tz)
         self._add(job_id, name, kwargs, trigger)
 
+    def daily(self, job_id: str, name: str, hour: int, minute: int, /, **kwargs: Any) -> None:
+        """Every day at ``hour:minute`` in the scheduler's time zone. Unlike :meth:`cron`, a
+        stored job with the same time is kept rather than replaced, so a run missed while the
+        bot was down happens once at the next start (``coalesce``); a new time replaces it."""
+        trigger = CronTrigger(hour=hour, minute=minute, timezone=self.tz)
+        job = self._sched.get_job(job_id)
+        if (
+            job is not None
+            and isinstance(job.trigger, CronTrigger)
+            and str(job.trigger) == str(trigger)
+            and str(job.trigger.timezone) == str(trigger.timezone)
+            and tuple(job.args) == (name,)
+            and dict(job.kwargs) == kwargs
+        ):
+            return
+        self._add(job_id, name, kwargs, trigger)
+
     def at(self, job_id: str, name: str, when: datetime, /, **kwargs: Any) -> None:
         """Once at ``when``; a deadline missed while the bot was down fires at the next start."""
         self._add(job_id, name, kwargs, "date", run_date=when)

@@ -451,7 +451,7 @@ def purge(args: argparse.Namespace) -> int:
         else timedelta(days=_config(args).retention.excerpt_days)
     )
     with _open(args) as store:
-        result = store.purge(older)
+        result = store.purge(older, actor="cli")
     print(
         f"purged data older than {older.days} days: {result.excerpts} message excerpt(s), "
         f"{result.names} old display name(s), {result.messages} sent message text(s); counts kept"

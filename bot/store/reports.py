@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -91,7 +92,7 @@ class ReportsMixin(StoreBase):
             return [(c, int(n)) for c, n in rows]
 
     @_db
-    def purge(self, older_than: timedelta, now: datetime | None = None) -> PurgeResult:
+    def purge(self, older_than: timedelta, now: datetime | None = None, *, actor: str = "") -> PurgeResult:
         """Personal data retention: empty message excerpts and matched spans of
         violations older than ``older_than``, drop old display-name history and
         sent message texts. Cases, violations, the blacklist and every count stay.
@@ -99,7 +100,8 @@ class ReportsMixin(StoreBase):
         Evidence someone may still have to judge is kept whatever its age: the
         violations of a case that is open or awaiting review, or that has an open
         appeal or a pending review; and messages still waiting to be sent. Both
-        ``qunguard purge`` and the daily ``retention-purge`` job call this."""
+        ``qunguard purge`` and the daily ``retention-purge`` job call this. With
+        ``actor``, one audit entry (``purge``) says what went, in the same transaction."""
         cutoff = (now or utcnow()) - older_than
         purged_at = now or utcnow()
         undecided = union(
@@ -134,7 +136,12 @@ class ReportsMixin(StoreBase):
                 .where(OUTGOING.c.created_at < cutoff, OUTGOING.c.state != "pending", OUTGOING.c.text != "")
                 .values(text="")
             ).rowcount
-        return PurgeResult(excerpts, names, messages)
+            result = PurgeResult(excerpts, names, messages)
+            if actor:
+                days = older_than / timedelta(days=1)
+                detail = {"older_than_days": int(days) if days == int(days) else days, **asdict(result)}
+                self._audit(conn, actor, "purge", None, None, None, detail, purged_at)
+        return result
 
     @_db
     def export(self, room_id: str) -> Iterator[dict[str, Any]]:

@@ -58,8 +58,10 @@ def test_example_config_parses():
         ("outbox:\n  per_minute: lots\n", "config.yaml:2: outbox.per_minute"),
         ("moderation:\n  blacklist_scope: galaxy\n", "moderation.blacklist_scope"),
         ("bot: [\n", "config.yaml:"),
+        ("retention:\n  purge_at: '4.30'\n", "retention.purge_at"),
+        ("retention:\n  excerpt_days: 0\n", "retention.excerpt_days"),
     ],
-    ids=["unknown-key", "wrong-type", "bad-choice", "broken-yaml"],
+    ids=["unknown-key", "wrong-type", "bad-choice", "broken-yaml", "bad-purge-time", "no-retention-days"],
 )
 def test_config_errors_name_the_place(text, where):
     with pytest.raises(ConfigError) as err:

@@ -121,6 +121,9 @@ def test_purge_keeps_cases_and_counts(recorded, capsys):
         store.record_actions(store.record_violations(c, [ad(c)]), c, [])  # settled
     code, out, _ = run(capsys, "purge", "--db", url, "--older-than", "180d")
     assert code == 0 and "1 message excerpt(s)" in out
+    with open_store(url, journal_dir=None) as store:
+        audits = [(a.actor_id, a.detail["excerpts"]) for a in store.audit_log() if a.command == "purge"]
+    assert audits == [("cli", 1), ("cli", 0)], "each purge leaves one audit entry, newest first"
     _, out, _ = run(capsys, "violations", "--db", url, "--room", ROOM2, "--csv")
     [row] = list(csv.DictReader(io.StringIO(out)))
     assert row["excerpt"] == ""
