@@ -92,6 +92,9 @@ class Judged(enum.Enum):
 
 MEMBER_CACHE_S = 60.0
 ADMIN_RECHECK_S = 30.0
+LATE_DELIVERY_SKEW = timedelta(seconds=2)
+"""A message stamped at most this long after its sender left was still said before: WeChat
+stamps both in whole seconds, and not always from one clock."""
 
 
 @dataclass
@@ -302,9 +305,15 @@ class App:
             return
         if not self.rooms.moderated(msg.room_id, msg.room_topic):
             return
-        self.rooms.add_member(msg.room_id, msg.sender_id)  # whoever speaks is in the room
         facts = self.member(msg.room_id, msg.sender_id)
-        unknown = facts is None or not facts.present
+        if _said_before_leaving(msg, facts):
+            # Delivered late (the burst they were removed for): judged and recorded like any
+            # message, but no sign they are back: no join, no second removal.
+            log.info("message %s in %s was said before %s left", msg.id, msg.room_id, msg.sender_id)
+            unknown = False
+        else:
+            self.rooms.add_member(msg.room_id, msg.sender_id)  # whoever speaks is in the room
+            unknown = facts is None or not facts.present
         if unknown and self.store.available and not self.rooms.is_bot(msg.sender_id):
             # room-join events miss some ways of joining: an unknown speaker is a new member
             joined = MemberJoined(msg.room_id, msg.sender_id, msg.at, name=msg.sender_name)
@@ -777,6 +786,14 @@ class App:
                 raise
             except Exception:
                 log.exception("hook %s failed", getattr(hook, "__qualname__", hook))
+
+
+def _said_before_leaving(msg: Message, facts: MemberView | None) -> bool:
+    """A message from a member who has left, sent before they left (a late delivery), not
+    after: someone who really came back speaks after their leave."""
+    if facts is None or facts.left_at is None:
+        return False
+    return msg.at <= facts.left_at + LATE_DELIVERY_SKEW
 
 
 def _kick_job(room_id: str, contact_id: str) -> str:

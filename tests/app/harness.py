@@ -150,7 +150,16 @@ def play(
         store = open_store(url or fresh_db(db), journal_dir=db / "journal", bot_id=BOT, retry_interval_s=0.05)
         if before is not None:
             before(store)
-        outbox = Outbox(wechat, per_minute=10_000, per_hour=100_000, merge_window_s=0, min_interval_s=0)
+        # No spacing on real time here: the limits and the kick spacing are the outbox's own tests
+        # (tests/outbox, on a ManualClock); a second kick would otherwise wait 3 real seconds.
+        outbox = Outbox(
+            wechat,
+            per_minute=10_000,
+            per_hour=100_000,
+            merge_window_s=0,
+            min_interval_s=0,
+            kick_interval_s=0,
+        )
         app = App(config or make_config(), wechat, store, RulesHolder.load(RULES), outbox=outbox, clock=clock)
         sched = Scheduler("") if scheduler else None  # jobs in memory, on real time
         if sched is not None:
