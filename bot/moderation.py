@@ -70,12 +70,19 @@ class Moderator:
         self.ladder = ladder
         self.records = records
 
-    def handle(self, message: Message, sender: Sender, *, content: bool = True) -> Decision:
+    def handle(
+        self, message: Message, sender: Sender, *, content: bool = True, decide: bool = True
+    ) -> Decision:
         """Judge, record and decide one message.
 
         ``content=False`` judges a report, which quotes what it reports: the message still
         counts towards flooding (and a mute in force), but what the content rules find in its
-        words is left to the admins the report goes to."""
+        words is left to the admins the report goes to.
+
+        ``decide=False`` judges and records the message but asks the ladder nothing: the case
+        is closed with no action (no mute is recorded either). For a sender the caller knows
+        is out of reach, e.g. one who left the room before the message was delivered; the
+        violations still count in their history should they come back."""
         violations = list(self.engine.evaluate(message, sender))
         if not content and violations:
             violations = [v for v in violations if self._is_flood_rule(v.rule)]
@@ -88,6 +95,9 @@ class Moderator:
         case = self.records.record_violations(message, violations)
         if not case.is_new:
             return Decision(message, tuple(violations), case.actions, case.case_no, duplicate=True)
+        if not decide:
+            self.records.record_actions(case, message, ())
+            return Decision(message, tuple(violations), (), case.case_no)
         room = None if self.ladder.across_rooms else message.room_id
         history = self.records.history(room, message.sender_id, self.ladder.window_start(message.at))
         history = [h for h in history if not (h.message_id == message.id and h.room_id == message.room_id)]

@@ -8,7 +8,8 @@ One room message, as a story (:meth:`App.on_message`)::
       -> a '#' command? run it (an admin's command is not moderated; anyone else's still is)
       -> room not moderated? stop: rooms the bot is merely in are left alone
       -> unknown speaker? treat as a new member (blacklist check, join hooks); not one who left
-         after saying it (a late delivery: judged, but no join and no second removal)
+         (or was removed) after saying it: a late delivery is judged and recorded, but it is no
+         join and nothing is decided or sent (no second removal, no warning, no admins' notice)
       -> Sender (admin by contact id, helper bot, exempt, joined_at, inviter) -> Moderator.handle
          (engine -> record violations -> history -> ladder -> record actions)
       -> Executor.execute in the background: dry run, human review, then the chat, through the

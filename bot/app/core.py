@@ -104,6 +104,9 @@ class PendingKick:
     case_no: int | None
     name: str
     deadline: datetime
+    kicked_at: datetime | None = None
+    """When ``room.del`` went through (the bot's clock): what they said up to then may still
+    be delivered."""
 
 
 class App:
@@ -306,10 +309,18 @@ class App:
         if not self.rooms.moderated(msg.room_id, msg.room_topic):
             return
         facts = self.member(msg.room_id, msg.sender_id)
-        if _said_before_leaving(msg, facts):
+        late = self._said_before_going(msg, facts)
+        if late:
             # Delivered late (the burst they were removed for): judged and recorded like any
-            # message, but no sign they are back: no join, no second removal.
-            log.info("message %s in %s was said before %s left", msg.id, msg.room_id, msg.sender_id)
+            # message, but no sign they are back (no join), and nothing to do about it: the
+            # ladder is not asked, so no second removal, no warning to someone no longer
+            # there, no new notice to the admins.
+            log.info(
+                "message %s in %s was said before %s went: recorded, nothing sent",
+                msg.id,
+                msg.room_id,
+                msg.sender_id,
+            )
             unknown = False
         else:
             self.rooms.add_member(msg.room_id, msg.sender_id)  # whoever speaks is in the room
@@ -333,7 +344,10 @@ class App:
         )
         # Local time for the ladder's texts ("禁言至 11-24 23:28"); the store keeps UTC.
         decision = self.moderator.handle(
-            replace(msg, at=msg.at.astimezone(self.tz)), sender, content=judged is Judged.FULLY
+            replace(msg, at=msg.at.astimezone(self.tz)),
+            sender,
+            content=judged is Judged.FULLY,
+            decide=not late,
         )
         if decision.duplicate:  # redelivered after a restart: counted and acted on the first time
             log.info("message %s in %s was handled before (case %s)", msg.id, msg.room_id, decision.case_no)
@@ -536,10 +550,22 @@ class App:
             self.store.member_left(event)
             await self._run_hooks(self.hooks.leave, event)
 
+    def _said_before_going(self, msg: Message, facts: MemberView | None) -> bool:
+        """Said by a member no longer in the room, before they went (a late delivery): they
+        left after it, or the bot has removed them since and the room-leave has not come."""
+        if _said_before_leaving(msg, facts):
+            return True
+        pending = self.pending_kicks.get((msg.room_id, msg.sender_id))
+        return (
+            pending is not None
+            and pending.kicked_at is not None
+            and msg.at <= pending.kicked_at + LATE_DELIVERY_SKEW
+        )
+
     async def _expect_leave(self, ctx: CaseContext, _action: Action) -> None:
         deadline = self.clock() + timedelta(seconds=self.config.moderation.kick_confirm_timeout_s)
         self.pending_kicks[(ctx.room_id, ctx.contact_id)] = PendingKick(
-            ctx.room_id, ctx.contact_id, ctx.case_no, ctx.display, deadline
+            ctx.room_id, ctx.contact_id, ctx.case_no, ctx.display, deadline, kicked_at=self.clock()
         )
         if self.scheduler is not None:  # kept in the database: a restart still checks it
             self.scheduler.at(

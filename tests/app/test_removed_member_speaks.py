@@ -1,10 +1,13 @@
 """A member the bot has just removed may still be heard from: messages they sent before the
 kick arrive after it (a burst is delivered late), before or after the room reports them gone.
 
-Such a message is judged and recorded like any other, but it is no sign that they are back:
-the bot does not take them for a new member, does not remove them a second time (a second
-``room.del`` of someone already gone would wait out the outbox's kick spacing and fail), and
-the store keeps them as having left.
+Such a message is judged and recorded like any other (every violation reaches the store, and
+counts should they come back), but it is no sign that they are back: the bot does not take
+them for a new member, and the store keeps them as having left. Nor is there anything to do
+about it: no second ``room.del`` (it would wait out the outbox's kick spacing and fail), no
+private warning to someone no longer there, no new notice for the admins, no mute reminder.
+The same for a member who left on their own. One who really comes back later is a member
+again, and answers for what they say then.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.events import MemberLeft
-from tests.app.harness import BOT, LI, ROOM, Bot, play, states
+from tests.app.harness import ADMIN, BOT, CHEN, LI, ROOM, Bot, play, states
 from tests.app.test_scenarios import configured, room_with_members
 from tests.app.wire import T0, FakeWeChat
 
@@ -47,22 +50,41 @@ def private_to_li(bot: Bot) -> list[str]:
         pytest.param(True, id="leave-reported-first"),
     ],
 )
-def test_a_removed_member_heard_again_is_not_removed_twice(tmp_path: Path, leave_first: bool) -> None:
+def test_a_removed_members_late_messages_are_recorded_and_nothing_is_sent(
+    tmp_path: Path, leave_first: bool
+) -> None:
     async def story(bot: Bot) -> None:
         await muted_then_kicked(bot)
         kicked_at = bot.clock() - timedelta(minutes=10)
+        kick_case = bot.store.case_for_message(ROOM, "m4")
         if leave_first:
             bot.wechat.emit(MemberLeft(ROOM, LI, kicked_at + timedelta(seconds=1), BOT))
             await bot.settle()
+        sent_before = list(bot.wechat.said)
 
-        # sent just before the kick, delivered after it
-        await bot.says(LI, "凭什么禁言我 加微信 abc123", msg_id="late", at=kicked_at)
+        # sent just before the kick, delivered after it: an ad, and plain chat while muted
+        await bot.says(LI, "凭什么禁言我 加微信 abc123", msg_id="late-ad", at=kicked_at)
+        await bot.says(LI, "你们等着", msg_id="late-chat", at=kicked_at + timedelta(seconds=1))
 
+        assert bot.wechat.said == sent_before, "no warning to the gone member, no notice, no reminder"
         assert bot.wechat.kicked == [(ROOM, LI)], "no second room.del"
-        late = [o for o in bot.store.history(ROOM, LI, LONG_AGO) if o.message_id == "late"]
-        assert {o.rule for o in late} == {"ad-contact", "muted-speaking"}, "judged and recorded"
-        case = bot.store.case_for_message(ROOM, "late")
-        assert case is not None and states(bot.store, case.case_no)["kick"] == "done", "the removal stands"
+        late = {
+            (o.message_id, o.rule)
+            for o in bot.store.history(ROOM, LI, LONG_AGO)
+            if o.message_id.startswith("late")
+        }
+        assert late == {
+            ("late-ad", "ad-contact"),
+            ("late-ad", "muted-speaking"),
+            ("late-chat", "muted-speaking"),
+        }, "judged and recorded"
+        for message_id in ("late-ad", "late-chat"):
+            case = bot.store.case_for_message(ROOM, message_id)
+            assert case is not None, "a case for each late message"
+            assert states(bot.store, case.case_no) == {}, "nothing decided against them"
+        assert kick_case is not None and states(bot.store, kick_case.case_no)["kick"] == "done", (
+            "the removal stands"
+        )
         if leave_first:
             member = bot.store.member(ROOM, LI)
             assert member is not None and not member.present, "still gone, not a newcomer"
@@ -72,16 +94,46 @@ def test_a_removed_member_heard_again_is_not_removed_twice(tmp_path: Path, leave
     play(story, config=configured(), setup=leave_reported_later, db=tmp_path)
 
 
+def test_a_member_who_left_on_their_own_is_not_warned_for_what_arrives_late(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        left_at = bot.clock()
+        bot.wechat.emit(MemberLeft(ROOM, CHEN, left_at))
+        await bot.settle()
+        sent_before = list(bot.wechat.said)
+
+        await bot.says(CHEN, "退群了 加微信 abc123", msg_id="parting", at=left_at - timedelta(seconds=1))
+
+        assert bot.wechat.said == sent_before and bot.wechat.kicked == []
+        assert [o.rule for o in bot.store.history(ROOM, CHEN, LONG_AGO)] == ["ad-contact"], "recorded"
+        member = bot.store.member(ROOM, CHEN)
+        assert member is not None and not member.present
+
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)
+
+
 def test_a_removed_member_who_really_comes_back_later_is_a_member_again(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await muted_then_kicked(bot)
         bot.wechat.emit(MemberLeft(ROOM, LI, bot.clock(), BOT))
         await bot.settle()
-        bot.clock.advance(hours=2)
+        bot.clock.advance(hours=25)  # the mute is over
         await bot.says(LI, "我又被拉回来了", msg_id="back")  # re-invited, join event missed
 
         member = bot.store.member(ROOM, LI)
         assert member is not None and member.present, "an unknown speaker after the leave has joined"
         assert bot.app.rooms.has_member(ROOM, LI)
+
+        sent_before = len(bot.wechat.said)
+        bot.clock.advance(minutes=1)
+        await bot.says(LI, "加微信 abc123", msg_id="back-ad")
+
+        case = bot.store.case_for_message(ROOM, "back-ad")
+        assert case is not None and states(bot.store, case.case_no)["kick"] == "done", (
+            "judged on their whole history: removed again"
+        )
+        assert bot.wechat.kicked == [(ROOM, LI), (ROOM, LI)]
+        told = bot.wechat.said[sent_before:]
+        assert any(s.to == LI for s in told), "the member hears why"
+        assert any(s.to == ADMIN and "案件号" in s.text for s in told), "the admins hear of it"
 
     play(story, config=configured(), setup=leave_reported_later, db=tmp_path, start=T0)
