@@ -37,6 +37,7 @@ CATEGORY_ZH = {
     "flood": "刷屏",
     "banned_topic": "违规话题",
     "abuse": "人身攻击",
+    "mute": "禁言期间发言",
 }
 
 

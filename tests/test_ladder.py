@@ -177,6 +177,17 @@ def test_muted_member_speaking_again_after_a_reminder_is_escalated():
     assert kinds(Ladder().decide([muted()], history, MEMBER, T0)) == [K, NI, NA]
 
 
+def test_removal_for_speaking_while_muted_says_so_in_chinese():
+    history = [
+        *offences(2 * DAY, HOUR),
+        PastOffence(
+            T0 - timedelta(minutes=30), MUTED_SPEAKING_RULE, "mute", Severity.MODERATE, "r-gold", "m-r"
+        ),
+    ]
+    kick = next(a for a in Ladder().decide([muted()], history, MEMBER, T0) if a.kind is K)
+    assert kick.reason.startswith("禁言期间发言·")
+
+
 def test_reminders_while_muted_do_not_count_as_offences_later():
     history = [
         *offences(3 * DAY),
