@@ -46,6 +46,7 @@ class BotConfig:
     helper_bots: tuple[str, ...] = ()
     accept_invites_from: str = "admins"  # admins | anyone
     rooms: tuple[RoomSelector, ...] = ()
+    introduce_in_rooms: bool = True  # self-introduction once in each room `rooms` selects
     room_scan_interval_s: int = 600
 
 

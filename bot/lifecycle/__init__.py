@@ -68,7 +68,7 @@ async def _on_room_enabled(app: App, room_id: str) -> None:
 
 
 def install(app: App) -> None:
-    from bot.lifecycle import featured, jobs  # noqa: F401  (commands and scheduler tasks register on import)
+    from bot.lifecycle import featured, introduction, jobs  # noqa: F401  (commands and scheduler tasks register on import)
     from bot.lifecycle.settings import check
 
     check(
@@ -79,6 +79,7 @@ def install(app: App) -> None:
         command = featured.COMMANDS.find(word)  # the App copied the registry before this import
         if command is not None and app.commands.find(word) is None:
             app.commands.add(command)
+    introduction.install(app)  # before the welcome: a new room hears who the bot is first
     app.hooks.join.append(_on_join)
     app.hooks.leave.append(_on_leave)
     app.hooks.message.append(_on_message)

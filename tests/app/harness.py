@@ -137,9 +137,12 @@ def play(
     url: str = "",
     scheduler: bool = False,
     start: datetime | None = None,
+    keep_login: bool = False,
 ) -> Bot:
     """Run ``story`` against a bot that has just logged in, on the SQLite store in
-    directory ``db`` (the same directory again is a restart); return the bot."""
+    directory ``db`` (the same directory again is a restart); return the bot. The bot's
+    self-introduction at login (in configured rooms) is left out of ``wechat.said`` unless
+    ``keep_login``."""
 
     async def main() -> Bot:
         clock = FakeClock(start) if start else FakeClock()
@@ -168,6 +171,9 @@ def play(
         bot = Bot(app, wechat, store, clock)
         wechat.emit(LoggedIn(BOT, clock(), "群管机器人"))
         await bot.settle()
+        if not keep_login:  # the self-introduction in configured rooms: the story sees its own events
+            intro = app.introduction()
+            wechat.said[:] = [s for s in wechat.said if not (s.to == "" and s.text == intro)]
         try:
             await story(bot)
         finally:

@@ -36,7 +36,7 @@ async def live_bot(tmp: Path, **moderation: object) -> AsyncIterator[Live]:
     world(svc)
     await svc.start()
     config = Config(
-        bot=BotConfig(admins=(ADMIN,), rooms=(RoomSelector(id=ROOM),)),
+        bot=BotConfig(admins=(ADMIN,), rooms=(RoomSelector(id=ROOM),), introduce_in_rooms=False),
         moderation=ModerationConfig(**moderation),  # type: ignore[arg-type]
         data_dir=str(tmp / "data"),
     )
