@@ -93,8 +93,8 @@ class Judged(enum.Enum):
 MEMBER_CACHE_S = 60.0
 ADMIN_RECHECK_S = 30.0
 LATE_DELIVERY_SKEW = timedelta(seconds=2)
-"""A message stamped at most this long after its sender left was still said before: WeChat
-stamps both in whole seconds, and not always from one clock."""
+"""A message stamped at most this long after the bot's ``room.del`` went through was still
+said before it: the kick time is the bot's clock, the message's WeChat's (whole seconds)."""
 
 
 @dataclass
@@ -816,10 +816,12 @@ class App:
 
 def _said_before_leaving(msg: Message, facts: MemberView | None) -> bool:
     """A message from a member who has left, sent before they left (a late delivery), not
-    after: someone who really came back speaks after their leave."""
+    after: someone who really came back speaks after their leave. No allowance here: a
+    leave may be the bot's own finding (a member missing from the room's list when it
+    starts), and a member back in the room speaks a moment after that."""
     if facts is None or facts.left_at is None:
         return False
-    return msg.at <= facts.left_at + LATE_DELIVERY_SKEW
+    return msg.at <= facts.left_at
 
 
 def _kick_job(room_id: str, contact_id: str) -> str:
