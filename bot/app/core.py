@@ -95,6 +95,9 @@ ADMIN_RECHECK_S = 30.0
 LATE_DELIVERY_SKEW = timedelta(seconds=2)
 """A message stamped at most this long after the bot's ``room.del`` went through was still
 said before it: the kick time is the bot's clock, the message's WeChat's (whole seconds)."""
+MUTE_OUTLASTS_LEAVE = timedelta(seconds=1)
+"""A mute ends this long after its member's leave: a late message stamped in the second they
+went was said before it (``_said_before_leaving``), still while muted (whole seconds)."""
 
 
 @dataclass
@@ -548,7 +551,27 @@ class App:
         self._members.pop((event.room_id, event.contact_id), None)
         if self.rooms.moderated(event.room_id):
             self.store.member_left(event)
+            by_bot = pending is not None or (bool(event.remover_id) and event.remover_id == self.rooms.bot_id)
+            self._end_mute_on_leave(event, removed=by_bot)
             await self._run_hooks(self.hooks.leave, event)
+
+    def _end_mute_on_leave(self, event: MemberLeft, *, removed: bool) -> None:
+        """A mute binds a member of the room: one who leaves or is removed is no longer muted, so
+        when the admins invite them back their first word is not speaking while muted. Lifted as
+        ``#解除禁言`` lifts it, by the bot; what they said before going still counts as muted."""
+        self.mute_ends.pop((event.room_id, event.contact_id), None)
+        bot = self.rooms.bot_id or "qunguard"
+        at = event.at + MUTE_OUTLASTS_LEAVE
+        lifted = self._read(lambda: self.store.lift_mute(event.room_id, event.contact_id, by=bot, at=at), 0)
+        if lifted:
+            self._audit(
+                "unmute",
+                actor_id=bot,
+                at=at,
+                room_id=event.room_id,
+                target_id=event.contact_id,
+                detail={"lifted": lifted, "reason": texts.MUTE_ENDED_ON_LEAVE, "removed": removed},
+            )
 
     def _said_before_going(self, msg: Message, facts: MemberView | None) -> bool:
         """Said by a member no longer in the room, before they went (a late delivery): they

@@ -51,6 +51,7 @@ KICK_UNCONFIRMED = (
     "请检查我是否仍有管理权限，或手动移出。"
 )
 BLACKLIST_JOIN_REASON = "黑名单成员入群"
+MUTE_ENDED_ON_LEAVE = "已离开本群（退群或被移出），禁言随之结束"
 BLACKLIST_INVITER = "对方在本群黑名单中，以后请勿再邀请"
 NOTIFY_ADMINS = "【违规通报】「{topic}」{name}（{contact}）：{reason}\n处理：{actions}。案件号 {case}"
 OUTCOME_NOTE: Mapping[str, str] = {
