@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from bot.app.core import App
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PLUGIN_MODULES: list[str] = [
     "bot.commands",  # issue 5: admin commands, appeals, reports, human review (bot.review)
@@ -29,3 +32,13 @@ def install_plugins(app: App) -> None:
         install = getattr(module, "install", None)
         if install is not None:
             install(app)
+
+
+def plugin_state(app: App, name: str, make: Callable[[], T]) -> T:
+    """The state a feature module keeps on ``app`` under ``name``, made on first use:
+    one per App, so two Apps in one process (a restart, tests) never share it."""
+    state = getattr(app, name, None)
+    if state is None:
+        state = make()
+        setattr(app, name, state)
+    return state

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.app import texts as app_texts
 from bot.app.commands import CommandContext
+from bot.app.plugins import plugin_state
 from bot.commands import parse
 from bot.commands import texts as t
 from bot.commands.base import Refused, audit, display_name
@@ -84,11 +85,7 @@ class MemberCommandState:
 
 
 def state_of(app: App) -> MemberCommandState:
-    state = getattr(app, "member_commands", None)
-    if state is None:
-        state = MemberCommandState()
-        app.member_commands = state  # type: ignore[attr-defined]
-    return state
+    return plugin_state(app, "member_commands", MemberCommandState)
 
 
 def rules_text(ctx: CommandContext) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from bot.app.plugins import plugin_state
 from bot.lifecycle.core import Lifecycle
 
 if TYPE_CHECKING:
@@ -33,11 +34,7 @@ __all__ = ["Lifecycle", "install", "lifecycle_of"]
 
 
 def lifecycle_of(app: App) -> Lifecycle:
-    lc = getattr(app, "lifecycle", None)
-    if lc is None:
-        lc = Lifecycle(app)
-        app.lifecycle = lc  # type: ignore[attr-defined]
-    return lc
+    return plugin_state(app, "lifecycle", lambda: Lifecycle(app))
 
 
 async def _on_join(app: App, event: MemberJoined) -> None:

@@ -22,6 +22,7 @@ import logging
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from bot.app.plugins import plugin_state
 from bot.errors import StoreUnavailable
 from bot.scheduler import task
 
@@ -98,11 +99,7 @@ class Introductions:
 
 
 def introductions_of(app: App) -> Introductions:
-    intro = getattr(app, "introductions", None)
-    if intro is None:
-        intro = Introductions(app)
-        app.introductions = intro  # type: ignore[attr-defined]
-    return intro
+    return plugin_state(app, "introductions", lambda: Introductions(app))
 
 
 @task("room_introductions")
