@@ -132,19 +132,10 @@ class Context:
         self.memo = memo
         """The engine's results for short fields that repeat (names, app names)."""
 
-    def present(self, name: str) -> bool:
-        """Whether the field can hold anything at all (cheap: no normalisation)."""
-        m = self.message
-        if name == "text":
-            return bool(m.text or m.title or m.description or m.app or m.card_name)
-        if name == "acrostic":
-            return bool(m.text) and m.text.count("\n") >= 2
-        if name == "links":
-            return bool(m.url or m.qr_payloads or self.links())
-        return bool(getattr(m, name, ""))
-
     def present_fields(self) -> set[str]:
-        """Every field name for which :meth:`present` holds, in one go."""
+        """The fields that can hold anything at all in this message (cheap: no
+        normalisation): those not empty, ``text`` if the message has text or a
+        card's words, ``acrostic`` for three lines or more, ``links`` if it has any."""
         m = self.message
         out: set[str] = set()
         if m.sender_name:
@@ -711,9 +702,8 @@ def walk(cond: Condition):
 # domains by splitting maximal runs of [a-z0-9.-] and checking them in Python.
 _STOP = "\\s<>\"'，。\u3000-\u9fff\uff00-\uffef"
 _SCHEME_LINK_RE = re.compile(f"(?:https?|weixin|wxp|alipays?|taobao|tbopen)://[^{_STOP}]+")
-_HOSTISH_RE = re.compile(r"[a-z0-9][a-z0-9.\-]*")
-# the runs of _HOSTISH_RE that hold a dot (only those can be a domain), each from the
-# same start as there: the first letter or digit of a maximal run of [a-z0-9.-]
+# maximal runs of [a-z0-9.-] that hold a dot (only those can be a domain), each from
+# its first letter or digit
 _DOTTED_RE = re.compile(r"(?<![a-z0-9.\-])[.\-]*+([a-z0-9][a-z0-9\-]*+\.[a-z0-9.\-]*+)")
 _DOT_LETTER = re.compile(r"\.[a-z]")
 _PATH_RE = re.compile(f"[/?#][^{_STOP}]*")
