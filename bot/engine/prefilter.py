@@ -469,8 +469,10 @@ def _has_gap_items(items: Any) -> bool:
     return any(_is_gap(op, av) for op, av in items)
 
 
-def _cased(ch: str) -> bool:
-    return ch.lower() != ch or ch.upper() != ch or ch.casefold() != ch
+def cased(text: str) -> bool:
+    """Whether some character of ``text`` has another case (case maps act character
+    by character, so one test answers for the whole string)."""
+    return text.lower() != text or text.upper() != text or text.casefold() != text
 
 
 def _selectivity(factor: Factor) -> tuple[int, int]:
@@ -508,7 +510,7 @@ class _Extractor:
         case-sensitive pattern switches to ``(?i)``)."""
 
     def is_literal(self, ch: str) -> bool:
-        return ch != _PLACEHOLDER and (self.literal_case or not _cased(ch))
+        return ch != _PLACEHOLDER and (self.literal_case or not cased(ch))
 
     def seq(self, items: Any) -> list[Factor]:
         """Factors that all occur in every match of this sequence."""

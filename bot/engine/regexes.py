@@ -33,6 +33,7 @@ from bot.engine import checks as C
 from bot.engine.loader import re2_options
 from bot.engine.prefilter import (
     Clause,
+    cased,
     has_gap,
     literal_strings,
     required_clauses,
@@ -52,7 +53,7 @@ def _plain(s: str, fold: bool) -> bytes | None:
     if fold:
         if not s.isascii():
             rest = _ASCII.sub("", s)  # case maps act char by char: one test for them all
-            if rest.upper() != rest or rest.lower() != rest or rest.casefold() != rest:
+            if cased(rest):
                 return None
         s = s.lower()
         if "k" in s or "s" in s:
