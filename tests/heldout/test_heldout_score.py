@@ -8,8 +8,8 @@ ad, banned_topic and abuse per message, flood per sender and transcript, and
 any violation on a clean line counts as a false alarm.
 
 The floors are a regression guard set a little below what the rules scored
-when they were last measured (see /work/brief/RULES_FINDINGS.md), not a
-target: raise them when the rules improve, never tune rules to single lines.
+when they were last measured (macro F1 0.997, no false alarm on 220 clean
+lines; the closing notes of the rules issue give the history), not a target: raise them when the rules improve, never tune rules to single lines.
 """
 
 from __future__ import annotations
