@@ -154,6 +154,9 @@ class App:
         self.executor.on_kicked.append(self._expect_leave)
         self.pending_kicks: dict[tuple[str, str], PendingKick] = {}
         """Kicks done, waiting for their room-leave event (``jobs.confirm_kicks``)."""
+        self.removals_underway: dict[tuple[str, str], int | None] = {}
+        """Members a case has decided to remove, until that case's actions have gone out (the
+        kick waits its turn in the outbox): the case number per (room, member)."""
         self.mute_ends: dict[tuple[str, str], datetime] = {}
         """When each mute in force ends (``jobs.expire_mutes``); re-read from the store at start."""
         self._members: dict[tuple[str, str], tuple[float, MemberView | None]] = {}
@@ -313,6 +316,18 @@ class App:
             return
         facts = self.member(msg.room_id, msg.sender_id)
         late = self._said_before_going(msg, facts)
+        underway = self.removals_underway.get((msg.room_id, msg.sender_id), False)
+        if underway is not False and not late:
+            # The rest of a burst while their removal is on its way: judged and recorded, but
+            # the case that removes them has said all there is to say. No warning, reminder or
+            # admins' notice per message, and no second removal.
+            log.info(
+                "message %s in %s: %s is being removed (case %s): recorded, nothing sent",
+                msg.id,
+                msg.room_id,
+                msg.sender_id,
+                underway,
+            )
         if late:
             # Delivered late (the burst they were removed for): judged and recorded like any
             # message, but no sign they are back (no join), and nothing to do about it: the
@@ -350,7 +365,7 @@ class App:
             replace(msg, at=msg.at.astimezone(self.tz)),
             sender,
             content=judged is Judged.FULLY,
-            decide=not late,
+            decide=not late and underway is False,
         )
         if decision.duplicate:  # redelivered after a restart: counted and acted on the first time
             log.info("message %s in %s was handled before (case %s)", msg.id, msg.room_id, decision.case_no)
@@ -377,7 +392,10 @@ class App:
                 inviter_id=sender.inviter_id,
                 actions=decision.actions,
             )
-            self.spawn(self.executor.execute(ctx, decision.actions), name=f"case-{decision.case_no}")
+            removes = any(a.kind is ActionKind.KICK for a in decision.actions)
+            if removes:
+                self.removals_underway[(msg.room_id, msg.sender_id)] = decision.case_no
+            self.spawn(self._act(ctx, decision.actions, removes), name=f"case-{decision.case_no}")
         await self._run_hooks(self.hooks.message, msg, sender, decision)
 
     async def _maybe_command(self, msg: Message) -> Judged:
@@ -572,6 +590,16 @@ class App:
                 target_id=event.contact_id,
                 detail={"lifted": lifted, "reason": texts.MUTE_ENDED_ON_LEAVE, "removed": removed},
             )
+
+    async def _act(self, ctx: CaseContext, actions: tuple[Action, ...], removes: bool) -> None:
+        """Carry out a case's actions; a removal is no longer underway once they have gone out
+        (done, asked of the admins, held for review, or failed)."""
+        try:
+            await self.executor.execute(ctx, actions)
+        finally:
+            key = (ctx.room_id, ctx.contact_id)
+            if removes and self.removals_underway.get(key, False) == ctx.case_no:
+                del self.removals_underway[key]
 
     def _said_before_going(self, msg: Message, facts: MemberView | None) -> bool:
         """Said by a member no longer in the room, before they went (a late delivery): they

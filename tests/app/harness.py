@@ -87,6 +87,26 @@ class Bot:
         await self.settle()
         return msg
 
+    async def posts(self, sender: str, text: str, *, room: str = ROOM, msg_id: str = "") -> Message:
+        """Like :meth:`says`, but waits only until the message is handled, not for the actions
+        it started (a kick held up on its way, say)."""
+        self._n += 1
+        info = self.wechat.rooms_.get(room)
+        msg = Message(
+            id=msg_id or f"m{self._n}",
+            room_id=room,
+            sender_id=sender,
+            at=self.clock(),
+            text=text,
+            room_topic=info.topic if info else "",
+            sender_name=self.wechat.names.get(sender, ""),
+        )
+        self.wechat.emit(msg)
+        await self.wechat.queue.join()
+        for _ in range(20):  # let the actions it started run up to where they wait
+            await asyncio.sleep(0)
+        return msg
+
     async def joins(self, contact: str, *, room: str = ROOM, inviter: str = "") -> None:
         info = self.wechat.rooms_[room]
         from dataclasses import replace

@@ -12,13 +12,14 @@ again, and answers for what they say then.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.events import MemberLeft
-from tests.app.harness import ADMIN, BOT, CHEN, LI, ROOM, Bot, play, states
+from tests.app.harness import ADMIN, BOT, CHEN, LI, OWNER, ROOM, Bot, play, states
 from tests.app.test_scenarios import configured, room_with_members
 from tests.app.wire import T0, FakeWeChat
 
@@ -137,3 +138,39 @@ def test_a_removed_member_who_really_comes_back_later_is_a_member_again(tmp_path
         assert any(s.to == ADMIN and "案件号" in s.text for s in told), "the admins hear of it"
 
     play(story, config=configured(), setup=leave_reported_later, db=tmp_path, start=T0)
+
+
+def test_the_rest_of_a_burst_while_the_kick_is_on_its_way_is_recorded_and_nothing_is_sent(
+    tmp_path: Path,
+) -> None:
+    """The kick waits its turn in the outbox while the member goes on posting: one case
+    removes them and says so once; what they post meanwhile is recorded, not answered."""
+
+    async def story(bot: Bot) -> None:
+        for text in ("加微信 abc123", "加微信 abc123!", "大家早上好"):  # ad, ad and a mute, a reminder
+            await bot.says(LI, text)
+            bot.clock.advance(minutes=10)
+        bot.wechat.kick_gate = asyncio.Event()  # room.del is slow to go through
+        sent_before = len(bot.wechat.said)
+
+        burst = ("我就要说话", "加微信 abc123!!", "你们管不着", "加微信 abc999")
+        for n, text in enumerate(burst):
+            bot.clock.advance(seconds=2)
+            await bot.posts(LI, text, msg_id=f"burst-{n}")
+        bot.wechat.kick_gate.set()
+        await bot.settle()
+
+        removal = bot.store.case_for_message(ROOM, "burst-0")
+        assert removal is not None and states(bot.store, removal.case_no)["kick"] == "done"
+        assert bot.wechat.kicked == [(ROOM, LI)], "removed once"
+        told = bot.wechat.said[sent_before:]
+        assert [s.to for s in told] == [LI, OWNER, ADMIN], "the member and the admins hear once"
+        assert all(f"案件号 {removal.case_no}" in s.text for s in told), "of the case that removed them"
+        for n in range(1, len(burst)):
+            case = bot.store.case_for_message(ROOM, f"burst-{n}")
+            assert case is not None, "every message of the burst is judged and recorded"
+            assert states(bot.store, case.case_no) == {}, "nothing decided on its own"
+        rules = {(o.message_id, o.rule) for o in bot.store.history(ROOM, LI, LONG_AGO)}
+        assert ("burst-1", "ad-contact") in rules and ("burst-3", "ad-contact") in rules
+
+    play(story, config=configured(), setup=room_with_members, db=tmp_path)

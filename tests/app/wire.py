@@ -52,6 +52,8 @@ class FakeWeChat:
     invitations: dict[str, RoomInfo] = field(default_factory=dict)
     leave_after_kick: bool = True
     kick_error: Exception | None = None
+    kick_gate: asyncio.Event | None = None
+    """When set, ``room.del`` waits for it: a kick still on its way while the member goes on."""
     said: list[Said] = field(default_factory=list)
     kicked: list[tuple[str, str]] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
@@ -92,6 +94,8 @@ class FakeWeChat:
         return f"out-{len(self.said)}"
 
     async def kick(self, room_id: str, contact_id: str) -> None:
+        if self.kick_gate is not None:
+            await self.kick_gate.wait()
         room = self.rooms_[room_id]
         if self.kick_error is not None:
             raise self.kick_error
