@@ -71,13 +71,22 @@ class Moderator:
         self.records = records
 
     def handle(
-        self, message: Message, sender: Sender, *, content: bool = True, decide: bool = True
+        self,
+        message: Message,
+        sender: Sender,
+        *,
+        content: bool = True,
+        own_words: str | None = None,
+        decide: bool = True,
     ) -> Decision:
         """Judge, record and decide one message.
 
         ``content=False`` judges a report, which quotes what it reports: the message still
         counts towards flooding (and a mute in force), but what the content rules find in its
-        words is left to the admins the report goes to.
+        words is left to the admins the report goes to. A link or QR code is judged all the
+        same when the reporter posts it themselves (in ``own_words``, the whole text unless it
+        quotes the reported message): it works on whoever reads the room, whatever the words
+        around it say, and the admins can see the reported message without it.
 
         ``decide=False`` judges and records the message but asks the ladder nothing: the case
         is closed with no action (no mute is recorded either). For a sender the caller knows
@@ -85,7 +94,8 @@ class Moderator:
         violations still count in their history should they come back."""
         violations = list(self.engine.evaluate(message, sender))
         if not content and violations:
-            violations = [v for v in violations if self._is_flood_rule(v.rule)]
+            own = (message.text if own_words is None else own_words).casefold()
+            violations = [v for v in violations if self._is_flood_rule(v.rule) or _posts_a_link(v, own)]
         if not sender.is_bot:
             until = self.records.muted_until(message.room_id, message.sender_id, message.at)
             if until is not None:
@@ -110,6 +120,14 @@ class Moderator:
     def _is_flood_rule(self, name: str) -> bool:
         rule = self.engine.rules.rule(name)
         return rule is not None and rule.flood is not None
+
+
+def _posts_a_link(violation: Violation, own_words: str) -> bool:
+    """Whether the violation is a link in ``own_words`` (case-folded) or a QR code."""
+    for e in violation.evidence:
+        if e.check == "qr" or (e.check == "domain" and e.span.casefold() in own_words):
+            return True
+    return False
 
 
 def muted_speaking(message: Message, until: datetime) -> Violation:

@@ -105,7 +105,7 @@ class Command:
     for_admins: Callable[[CommandContext], bool] | None = None
     """For a command whose text is addressed to the admins, who judge it (a report quotes what
     it reports): True when this room message is taken as such, and then it is checked for
-    flooding only, not against the content rules. A message it does not take (a report that
+    flooding (and for a link or QR code of the sender's own), not against the content rules. A message it does not take (a report that
     names nothing, or one over the member's limit) is moderated like any other."""
 
 

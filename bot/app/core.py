@@ -39,6 +39,7 @@ from bot.events import (
 from bot.moderation import Decision, Moderator
 from bot.puppet.outbox import Outbox
 from bot.puppet.port import Puppet
+from bot.quotes import own_words
 from bot.rules_holder import RulesHolder
 from bot.store import MemberView, Outage, Store
 
@@ -84,8 +85,9 @@ class Judged(enum.Enum):
     FULLY = "fully"
     """Every rule: ordinary chat, a member's ``#话题`` tag, a member trying an admin command."""
     FLOOD_ONLY = "flood_only"
-    """A report the admins get (:attr:`Command.for_admins`): the flood rules and a mute in force
-    count; the content rules do not, since a report quotes what it reports and the admins judge it."""
+    """A report the admins get (:attr:`Command.for_admins`): the flood rules, a mute in force and
+    a link or QR code the reporter posts count; the rest of the content rules do not, since a
+    report quotes what it reports and the admins judge it."""
     NOT_AT_ALL = "not_at_all"
     """An admin's command."""
 
@@ -365,6 +367,7 @@ class App:
             replace(msg, at=msg.at.astimezone(self.tz)),
             sender,
             content=judged is Judged.FULLY,
+            own_words=own_words(msg.text) if judged is Judged.FLOOD_ONLY else None,
             decide=not late and underway is False,
         )
         if decision.duplicate:  # redelivered after a restart: counted and acted on the first time

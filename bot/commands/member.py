@@ -15,6 +15,7 @@ from bot.app.plugins import plugin_state
 from bot.commands import parse
 from bot.commands import texts as t
 from bot.commands.base import Refused, audit, display_name
+from bot.quotes import split_quote
 from bot.verdicts import CATEGORY_ZH
 
 if TYPE_CHECKING:
@@ -310,7 +311,7 @@ REPORT_WORDS = ("举报", "report")
 
 def quoted_report(text: str) -> tuple[str, str] | None:
     """A quote reply whose reply is ``#举报 …``: (the quoted message, the words after 举报)."""
-    quote = parse.split_quote(text)
+    quote = split_quote(text)
     if quote is None:
         return None
     reply = quote.reply.lstrip("#＃").strip()

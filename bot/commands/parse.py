@@ -106,24 +106,6 @@ def split_first(text: str) -> tuple[str, str]:
     return parts[0], parts[1].strip() if len(parts) > 1 else ""
 
 
-_QUOTE = re.compile(r"^「(?P<quoted>.*)」\s*\n\s*(?:-\s*){5,}\n(?P<reply>.*)$", re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Quote:
-    quoted: str
-    """``张三：原消息`` as WeChat puts it in a quote reply."""
-    reply: str
-
-
-def split_quote(text: str) -> Quote | None:
-    """A WeChat quote reply: ``「张三：原消息」\n- - - - - -\n回复`` -> (quoted, reply)."""
-    m = _QUOTE.match(text.strip())
-    if not m:
-        return None
-    return Quote(m.group("quoted").strip(), m.group("reply").strip())
-
-
 ON_WORDS = frozenset({"开", "开启", "打开", "on", "1", "true", "yes", "是"})
 OFF_WORDS = frozenset({"关", "关闭", "off", "0", "false", "no", "否"})
 

@@ -100,7 +100,7 @@ REMOVED_TOLD = (
 PARDON_TOLD = "你好，你在「{topic}」的案件 {case} 已由管理员撤销，相关记录已撤销{undo}。"
 APPEAL_DONE_ADMIN = "已{verb}案件 {case} 的申诉，并已告知 {name}。"
 
-REPORT_USAGE = "举报请写明对象和原因，例如“#举报 @张三 在群里发赌博广告”。"
+REPORT_USAGE = "举报请写明对象和原因，例如“#举报 @张三 在群里发赌博广告”。不用附上对方的链接或二维码，管理员能查到原消息。"
 REPORT_RECEIVED = "收到你的举报，已转给管理员处理，谢谢你帮忙维护群秩序。"
 REPORT_TO_ADMINS = "【举报】「{topic}」{reporter}（{reporter_id}）举报{target}：\n{text}"
 REPORT_NO_ROOM = "没有找到你所在的、由我管理的群，请在群内发送 #举报。"

@@ -3,7 +3,8 @@
 ``#举报 @吴八 他在群里发澳门赌场广告`` names gambling because the reported member
 posted it; punishing the reporter for that would teach members never to report.
 A report (the ``#举报`` command, or a quote reply ending in ``#举报``) is therefore
-forwarded to the admins and checked for flooding only. The same words said as an
+forwarded to the admins and checked for flooding only, and for a link the reporter posts
+themselves (a link works on whoever reads it, whatever the words around it). The same words said as an
 ordinary message are still moderated, and so is a "report" the admins would not get.
 """
 
@@ -125,5 +126,43 @@ def test_past_the_report_limit_a_report_is_moderated_like_any_message(tmp_path: 
         said = "".join(s.text for s in bot.wechat.private_to(LI))
         assert "你的举报已收到多条，管理员会逐一处理，请稍后再提交。" in said
         assert "违反了群规：请勿在群内发布广告或引流信息。" in said
+
+    play(story, config=config(), setup=two_rooms, db=tmp_path)
+
+
+def test_a_link_the_reporter_posts_is_judged_but_one_in_the_quoted_message_is_not(
+    tmp_path: Path,
+) -> None:
+    """A link works on whoever reads the room, whatever the words around it say: in a
+    report's own words it is judged like anywhere else. Inside a quote reply's quote it is
+    the reported message, which the admins get and judge."""
+
+    async def story(bot: Bot) -> None:
+        rules = tmp_path / "rules.yaml"
+        shutil.copyfile(RULES, rules)
+        with rules.open("a", encoding="utf-8") as f:
+            f.write(
+                "  - name: ad-short-link\n"
+                "    category: ad\n"
+                "    severity: minor\n"
+                "    description: 短链接\n"
+                "    message: 群内禁止发短链接。\n"
+                "    when: {domain: {deny: [t.cn]}}\n"
+            )
+        bot.app.rules.path = rules
+        assert await bot.app.rules.reload() is None
+
+        await bot.says(
+            LI, "#举报 @吴八\u2005 他发的就是这个 https://t.cn/A6abcd", mentions=(WU,), msg_id="own"
+        )
+        bot.clock.advance(minutes=1)
+        await bot.says(
+            LI, f"「吴八：领红包 https://t.cn/A6abcd」\n{QUOTE_LINE}\n#举报 又在发短链接", msg_id="quoted"
+        )
+
+        assert [(o.message_id, o.rule) for o in bot.store.history(ROOM, LI, LONG_AGO)] == [
+            ("own", "ad-short-link")
+        ]
+        assert len(reports_to(bot, OWNER)) == 2, "both reports still reach the admins"
 
     play(story, config=config(), setup=two_rooms, db=tmp_path)
