@@ -121,16 +121,26 @@ class Scheduler:
     def every(self, job_id: str, name: str, seconds: float, /, **kwargs: Any) -> None:
         self._add(job_id, name, kwargs, "interval", seconds=max(1.0, seconds))
 
-    def cron(self, job_id: str, name: str, expression: str, /, **kwargs: Any) -> None:
-        """``expression``: ``minute hour day month weekday`` in the scheduler's time zone."""
-        trigger = CronTrigger.from_crontab(expression, timezone=self.tz)
-        self._add(job_id, name, kwargs, trigger)
+    def cron(
+        self, job_id: str, name: str, expression: str, /, *, late_by_s: int | None = None, **kwargs: Any
+    ) -> None:
+        """``expression``: ``minute hour day month weekday`` in the scheduler's time zone.
+
+        A stored job with the same expression is kept rather than replaced, so a run missed
+        while the bot was down happens once at the next start (``coalesce``), at most
+        ``late_by_s`` seconds late (None: however late); a new expression replaces it."""
+        self._recurring(
+            job_id, name, kwargs, CronTrigger.from_crontab(expression, timezone=self.tz), late_by_s
+        )
 
     def daily(self, job_id: str, name: str, hour: int, minute: int, /, **kwargs: Any) -> None:
-        """Every day at ``hour:minute`` in the scheduler's time zone. Unlike :meth:`cron`, a
-        stored job with the same time is kept rather than replaced, so a run missed while the
-        bot was down happens once at the next start (``coalesce``); a new time replaces it."""
-        trigger = CronTrigger(hour=hour, minute=minute, timezone=self.tz)
+        """Every day at ``hour:minute`` in the scheduler's time zone; kept over a restart as
+        :meth:`cron` keeps its jobs."""
+        self._recurring(job_id, name, kwargs, CronTrigger(hour=hour, minute=minute, timezone=self.tz), None)
+
+    def _recurring(
+        self, job_id: str, name: str, kwargs: dict[str, Any], trigger: CronTrigger, late_by_s: int | None
+    ) -> None:
         job = self._sched.get_job(job_id)
         if (
             job is not None
@@ -139,9 +149,10 @@ class Scheduler:
             and str(job.trigger.timezone) == str(trigger.timezone)
             and tuple(job.args) == (name,)
             and dict(job.kwargs) == kwargs
+            and job.misfire_grace_time == late_by_s
         ):
             return
-        self._add(job_id, name, kwargs, trigger)
+        self._add(job_id, name, kwargs, trigger, misfire_grace_time=late_by_s)
 
     def at(self, job_id: str, name: str, when: datetime, /, **kwargs: Any) -> None:
         """Once at ``when``; a deadline missed while the bot was down fires at the next start."""

@@ -291,6 +291,12 @@ async def silence_report(app: App, now: datetime) -> dict[str, Silence]:
 # --- putting it on the scheduler -------------------------------------------------------------------
 
 
+NOTICE_LATE_S = 3600
+"""A scheduled notice missed while the bot was down goes out at the next start if that is at
+most an hour late; later than that it would announce what is past (reports are sent however
+late)."""
+
+
 def schedule_lifecycle_jobs(app: App, scheduler: Scheduler) -> list[str]:
     """Put the lifecycle's jobs on the scheduler (stable ids; notices no longer configured are
     taken off). Returns the ids scheduled."""
@@ -314,7 +320,7 @@ def schedule_lifecycle_jobs(app: App, scheduler: Scheduler) -> list[str]:
             log.warning("notice %r has no cron or no text; skipped", nid)
             continue
         job_id = f"notice:{nid}"
-        scheduler.cron(job_id, "scheduled_notice", notice.cron, notice_id_=nid)
+        scheduler.cron(job_id, "scheduled_notice", notice.cron, late_by_s=NOTICE_LATE_S, notice_id_=nid)
         wanted.add(job_id)
         ids.append(job_id)
     for job_id in scheduler.job_ids():

@@ -93,3 +93,54 @@ def test_each_bot_account_keeps_its_jobs_in_its_own_table() -> None:
     assert a == job_table_for("10.0.0.1:8788", "token-a"), "stable across restarts"
     assert a != job_table_for("10.0.0.1:8788", "token-b")
     assert job_table_for("", "") == "scheduler_jobs"
+
+
+async def _restart_after_missing(tmp_path: Path, late: timedelta, late_by_s: int | None) -> Host:
+    """Schedule a weekly job, stop the bot, let its run be missed by ``late``, start again."""
+    first = Scheduler(url(tmp_path))
+    first.start(Host())  # type: ignore[arg-type]
+    first.cron("weekly", "test_note", "0 9 * * mon", late_by_s=late_by_s, what="weekly")
+    first._sched.pause()
+    first._sched.modify_job("weekly", next_run_time=datetime.now(timezone.utc) - late)
+    first.shutdown()
+    host = Host()
+    second = Scheduler(url(tmp_path))
+    second.start(host)  # type: ignore[arg-type]
+    second.cron("weekly", "test_note", "0 9 * * mon", late_by_s=late_by_s, what="weekly")  # as at every start
+    for _ in range(40):
+        if host.calls:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    nxt = second.next_run("weekly")
+    assert nxt is not None and nxt > datetime.now(timezone.utc), "then on schedule again"
+    second.shutdown()
+    return host
+
+
+def test_a_cron_run_missed_while_the_bot_was_down_happens_once_at_the_next_start(tmp_path: Path) -> None:
+    host = asyncio.run(_restart_after_missing(tmp_path, timedelta(days=15), late_by_s=None))
+    assert host.calls == [("note", "weekly")], "two missed weeks, one run"
+
+
+def test_a_run_missed_by_more_than_it_may_be_late_is_skipped(tmp_path: Path) -> None:
+    assert asyncio.run(_restart_after_missing(tmp_path, timedelta(hours=3), late_by_s=3600)).calls == []
+    assert asyncio.run(_restart_after_missing(tmp_path, timedelta(minutes=20), late_by_s=3600)).calls == [
+        ("note", "weekly")
+    ]
+
+
+def test_a_changed_cron_expression_replaces_the_stored_job(tmp_path: Path) -> None:
+    async def main() -> list[int]:
+        hours = []
+        for expression in ("0 9 * * mon", "0 18 * * mon"):
+            s = Scheduler(url(tmp_path))
+            s.start(Host())  # type: ignore[arg-type]
+            s.cron("weekly", "test_note", expression, what="weekly")
+            nxt = s.next_run("weekly")
+            assert nxt is not None
+            hours.append(nxt.astimezone(s.tz).hour)
+            s.shutdown()
+        return hours
+
+    assert asyncio.run(main()) == [9, 18]
