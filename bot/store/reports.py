@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, union, update
+from sqlalchemy import bindparam, delete, exists, func, select, union, update
 
 from bot.store import models as m
 from bot.store.base import (
@@ -99,9 +99,11 @@ class ReportsMixin(StoreBase):
 
         Evidence someone may still have to judge is kept whatever its age: the
         violations of a case that is open or awaiting review, or that has an open
-        appeal or a pending review; and messages still waiting to be sent. Both
+        appeal or a pending review, and the name history of that case's member in
+        its room; and messages still waiting to be sent. Both
         ``qunguard purge`` and the daily ``retention-purge`` job call this. With
         ``actor``, one audit entry (``purge``) says what went, in the same transaction."""
+        self.flush()  # counted but not yet written: old names too
         cutoff = (now or utcnow()) - older_than
         purged_at = now or utcnow()
         undecided = union(
@@ -130,7 +132,12 @@ class ReportsMixin(StoreBase):
                     [{"_id": r.id, "_ev": [{**e, "span": ""} for e in (r.evidence or [])]} for r in rows],
                 )
                 excerpts += len(rows)
-            names = conn.execute(delete(NAMES).where(NAMES.c.seen_at < cutoff)).rowcount
+            judged_later = exists().where(  # what they called themselves may matter to the case
+                CASES.c.room_id == NAMES.c.room_id,
+                CASES.c.contact_id == NAMES.c.contact_id,
+                CASES.c.id.in_(undecided),
+            )
+            names = conn.execute(delete(NAMES).where(NAMES.c.seen_at < cutoff, ~judged_later)).rowcount
             messages = conn.execute(
                 update(OUTGOING)
                 .where(OUTGOING.c.created_at < cutoff, OUTGOING.c.state != "pending", OUTGOING.c.text != "")

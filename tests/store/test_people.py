@@ -234,10 +234,16 @@ def _blacklisted(store, m):
 )
 def test_purge_keeps_the_evidence_of_what_is_still_undecided(store, setup, purged):
     old = msg("old", at=T0 - timedelta(days=200))
+    store.note_message(old)  # the name they used then
     setup(store, old)
-    assert store.purge(timedelta(days=180), now=T0).excerpts == (1 if purged else 0)
+    result = store.purge(timedelta(days=180), now=T0)
+    assert result.excerpts == (1 if purged else 0)
     [v] = store.violations()
     assert (v.excerpt is None) is purged
+    member = store.member(ROOM, LI)
+    assert member is not None
+    assert (member.names == ()) is purged, "the name they went by is evidence too"
+    assert result.names == (1 if purged else 0)
 
 
 def test_purge_never_touches_the_blacklist(store):
