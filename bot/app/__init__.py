@@ -46,7 +46,7 @@ Private messages that are no command (appeals in free text)
 Lifecycle (welcome, nickname and intro deadlines, silence, activity)
     ``app.hooks.join`` ``(app, MemberJoined)``, ``app.hooks.leave`` ``(app, MemberLeft)``,
     ``app.hooks.message`` ``(app, Message, Sender, Decision)`` for every message of a moderated
-    room, ``app.hooks.room_enabled`` / ``room_disabled`` ``(app, room_id)``,
+    room (not one delivered after its sender left), ``app.hooks.room_enabled`` / ``room_disabled`` ``(app, room_id)``,
     ``app.hooks.login`` ``(app, LoggedIn)``. These run on the event path, in order: do not await
     a send there (it waits for the rate limit); hand it to ``app.spawn(...)`` instead.
 Human review before drastic actions

@@ -67,7 +67,9 @@ class Hooks:
     """Lists of async callables, run in order; one failing is logged and the rest still run."""
 
     message: list[MessageHook] = field(default_factory=list)
-    """Every message in a moderated room, after moderation: ``(app, message, sender, decision)``."""
+    """Every message in a moderated room, after moderation: ``(app, message, sender, decision)``;
+    not one delivered after its sender left or was removed (a self-introduction or a nickname
+    of someone no longer there is nothing to act on)."""
     join: list[JoinHook] = field(default_factory=list)
     """A new member of a moderated room (join event, reconciliation, or an unknown speaker);
     not for blacklisted members the bot removed, nor for members found when a room is first seen."""
@@ -399,7 +401,8 @@ class App:
             if removes:
                 self.removals_underway[(msg.room_id, msg.sender_id)] = decision.case_no
             self.spawn(self._act(ctx, decision.actions, removes), name=f"case-{decision.case_no}")
-        await self._run_hooks(self.hooks.message, msg, sender, decision)
+        if not late:
+            await self._run_hooks(self.hooks.message, msg, sender, decision)
 
     async def _maybe_command(self, msg: Message) -> Judged:
         """Run a registered ``#word`` command; say how moderation should judge the message."""

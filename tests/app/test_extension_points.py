@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 from bot.actions import Action
 from bot.app import CaseContext, CommandContext, Where
 from bot.app.commands import split_command
 from bot.config import RoomSelector
-from bot.events import MemberJoined, PrivateMessage
+from bot.events import MemberJoined, MemberLeft, PrivateMessage
 from bot.rules_holder import RulesHolder
 from tests.app.harness import ADMIN, CHEN, LI, OWNER, ROOM, RULES, Bot, make_config, play, states
 from tests.app.wire import FakeWeChat
@@ -88,6 +89,12 @@ def test_join_and_message_hooks_see_members_of_moderated_rooms(tmp_path: Path) -
         await bot.joins("wxid_new", inviter=LI)
         await bot.says("wxid_new", "大家好，我是新来的")
         assert seen == ["join wxid_new by wxid_li", "said wxid_new 0"]
+
+        left_at = bot.clock()
+        bot.wechat.emit(MemberLeft(ROOM, "wxid_new", left_at))
+        await bot.settle()
+        await bot.says("wxid_new", "我是张三，做选矿的", at=left_at - timedelta(seconds=1))  # delivered late
+        assert seen == ["join wxid_new by wxid_li", "said wxid_new 0"], "no hook for someone gone"
 
     play(story, config=CONFIG, setup=room, db=tmp_path)
 
