@@ -188,6 +188,51 @@ def profile(rules_path: Path, words: int, messages: int) -> str:
     return profile_engine(engine, judged)
 
 
+def stages(rules_path: Path, words: int, messages: int, reps: int) -> dict[str, Any]:
+    """Where an engine's time goes, stage by stage (:func:`bot.bench_measure.measure_stages`),
+    next to the whole engine and the floor: medians of ``reps`` runs, µs per message."""
+    import ahocorasick_rs
+
+    from bot.bench_measure import STAGES, measure_stages, measure_whole, median
+    from bot.bench_workload import bench_rules, lexicon_words, make_workload
+    from bot.engine import Engine, load_rules
+    from bot.engine.normalize import normalize
+
+    with tempfile.TemporaryDirectory(prefix="qunguard-bench-") as tmp:
+        lexicon = lexicon_words(words)
+        rules = load_rules(bench_rules(rules_path, lexicon, Path(tmp)))
+    judged = make_workload(messages, lexicon).messages()
+    warm_up = make_workload(WARM_UP, lexicon, seed=12).messages()
+    floor_scan = ahocorasick_rs.AhoCorasick(sorted({normalize(w) for w in lexicon})).find_matches_as_indexes
+    runs = []
+    for _ in range(reps):
+        run = measure_stages(Engine(rules), judged, warm_up)
+        run.update(measure_whole(Engine(rules), judged, floor_scan, warm_up))
+        runs.append(run)
+    out = {
+        name: round(median([r[name] for r in runs]), 2) for name in (*STAGES, "stages", "evaluate", "floor")
+    }
+    out["glue"] = round(out["evaluate"] - out["stages"], 2)
+    out["stages/floor"] = round(out["stages"] / out["floor"], 2) if out["floor"] else 0.0
+    out["messages"] = len(judged)
+    return out
+
+
+def render_stages(r: dict[str, Any]) -> str:
+    from bot.bench_measure import STAGES
+
+    lines = [f"µs per message, {r['messages']:,} messages, each stage called on its own (fresh engines):", ""]
+    lines += [f"  {name:24}{r[name]:>8.2f}" for name in STAGES]
+    lines += [
+        f"  {'all stages':24}{r['stages']:>8.2f}",
+        f"  {'whole evaluate()':24}{r['evaluate']:>8.2f}  (glue, judging, caching: {r['glue']:.2f})",
+        f"  {'floor (fold + scan)':24}{r['floor']:>8.2f}",
+        "",
+        f"the stages alone cost {r['stages/floor']:.1f}× the floor; engine/floor >= 0.25 allows 4×",
+    ]
+    return "\n".join(lines)
+
+
 def _commit() -> str:
     """The checkout's commit (with ``+`` when it has local changes), or "" outside git."""
     import subprocess
@@ -305,6 +350,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="instead of the figures: profile one engine pass (cProfile, CPU time) and print where the time goes",
     )
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="instead of the figures: the cost of each stage of the engine on its own, "
+        "next to the whole engine and the floor",
+    )
     parser.add_argument("--child-rss", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -325,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.profile:
         print(profile(args.rules or bundled_rules(), args.words, sizes["messages"]))
+        return 0
+    if args.stages:
+        found = stages(args.rules or bundled_rules(), args.words, sizes["messages"], sizes["reps"])
+        print(json.dumps(found) if args.json else render_stages(found))
         return 0
 
     result = run(

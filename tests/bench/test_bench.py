@@ -177,3 +177,33 @@ def test_the_lexicon_rule_is_added_to_rules_of_any_layout(tmp_path: Path, layout
     engine = Engine(load_rules(bench_rules(rules_file, lexicon_words(50), out)))
     assert {r.name for r in engine.rules.rules} == {"ad", "bench-big-lexicon"}
     assert [v.rule for v in engine.evaluate_text("代开发票")] == ["ad"]
+
+
+def test_stages_add_up_and_sit_next_to_the_whole_engine_and_the_floor():
+    import contextlib
+    import io
+
+    from bot.bench_measure import STAGES
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert bench.main(["--stages", "--json", "--words", "300", "--messages", "200", "--reps", "1"]) == 0
+    found = json.loads(out.getvalue())
+    assert set(STAGES) == {"fold", "normalize", "words", "patterns", "pinyin", "links", "flood"}
+    assert all(found[name] >= 0 for name in STAGES)
+    assert found["stages"] == pytest.approx(sum(found[name] for name in STAGES), abs=0.05)
+    assert found["glue"] == pytest.approx(found["evaluate"] - found["stages"], abs=0.02)
+    assert 0 < found["messages"] <= 200 and found["floor"] > 0
+
+
+def test_the_stages_table_names_each_stage_and_the_bound():
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert bench.main(["--stages", "--words", "300", "--messages", "100", "--reps", "1"]) == 0
+    table = out.getvalue()
+    for label in ("fold", "normalize", "words", "patterns", "pinyin", "links", "flood", "whole evaluate()"):
+        assert label in table
+    assert "the floor; engine/floor >= 0.25 allows 4×" in table
