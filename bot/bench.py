@@ -85,13 +85,14 @@ def run(
     )
 
     phases: dict[str, float] = {}
-    last = [time.perf_counter(), ""]
+    since, phase = time.perf_counter(), ""
 
     def say(what: str) -> None:
+        nonlocal since, phase
         now = time.perf_counter()
-        if last[1]:
-            phases[last[1]] = round(now - last[0], 1)
-        last[:] = [now, what.split(":")[0]]
+        if phase:
+            phases[phase] = round(now - since, 1)
+        since, phase = now, what.split(":")[0]
         if progress is not None and what:
             progress(what)
 

@@ -337,9 +337,9 @@ def make_workload(n: int, lexicon: list[str], seed: int = 11) -> Workload:
         at = START + timedelta(seconds=i * step)
         i += 1
         if burst:
-            row = dict(burst.pop())
-            row["ts"] = at.isoformat()
-            rows.append(row)
+            copy = dict(burst.pop())
+            copy["ts"] = at.isoformat()
+            rows.append(copy)
             continue
         room = rng.randrange(ROOMS)
         member = rng.randrange(MEMBERS_PER_ROOM)

@@ -33,8 +33,10 @@ def decode_qr(data: bytes) -> tuple[str, ...]:
             if img.width * img.height > MAX_PIXELS:
                 log.warning("image of %dx%d pixels too large for QR decoding", img.width, img.height)
                 return ()
-            img = img.convert("L")
-            found = zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)
+            gray = img.convert("L")
+            found = zxingcpp.read_barcodes(
+                gray, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+            )
     except Exception as exc:  # a broken upload must never stop moderation
         log.warning("cannot decode image for QR codes: %s", exc)
         return ()

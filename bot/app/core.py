@@ -482,7 +482,7 @@ class App:
             except Exception:
                 log.exception("private-message hook failed")
 
-    def in_command_lane(self, coro: Coroutine[Any, Any, Any], name: str = "") -> asyncio.Task[Any]:
+    def in_command_lane(self, coro: Awaitable[Any], name: str = "") -> asyncio.Task[Any]:
         """Run a command (or a reply) off the event path, after the commands before it.
 
         Replies wait in the outbox (rate limit); moderation of the next messages must not

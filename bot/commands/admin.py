@@ -508,9 +508,7 @@ async def todo(ctx: CommandContext) -> None:
     lines: list[str] = []
     by_case: dict[int, list[str]] = {}
     for review in app.store.pending_reviews():
-        by_case.setdefault(review.case_no, []).append(
-            app_texts.ACTION_ZH.get(_kind(review.action_kind), review.action_kind)
-        )
+        by_case.setdefault(review.case_no, []).append(_action_zh(review.action_kind))
     for case_no, kinds in sorted(by_case.items()):
         story = app.store.case(case_no)
         if story is None or story.case.room_id not in rooms:
@@ -543,9 +541,10 @@ async def todo(ctx: CommandContext) -> None:
     await ctx.reply_private("\n".join([t.TODO_HEAD, *lines[:20]]) if lines else t.TODO_NONE)
 
 
-def _kind(value: str) -> ActionKind | str:
+def _action_zh(value: str) -> str:
+    """An action kind as the admins read it (禁言, 移出群聊), or as stored if unknown."""
     try:
-        return ActionKind(value)
+        return app_texts.ACTION_ZH.get(ActionKind(value), value)
     except ValueError:
         return value
 

@@ -274,7 +274,8 @@ class Engine:
         present = ctx.present_fields()
         candidates: set[int] = set()
         for i in self._always_by_type(mtype):
-            if self._gates[i] is None or self._gates[i](ctx):
+            gate = self._gates[i]
+            if gate is None or gate(ctx):
                 candidates.add(i)
         by_word = self._by_word
         added_rules = self._added_word_rules

@@ -394,8 +394,8 @@ def _alias_pairs() -> list[tuple[str, str]]:
     hanzi before v or q. (Keep in step with new non-literal alternatives.)"""
     seconds: dict[str, set[str]] = {}
     pairs = [k[:2] for k in (*_ALIASES, *_ASCII_ALIASES)] + [c + ":" for c in "vq微薇威徽卫"]
-    for first, second in [*pairs, "ji"]:
-        seconds.setdefault(first, set()).add(second)
+    for pair in [*pairs, "ji"]:
+        seconds.setdefault(pair[0], set()).add(pair[1])
     return [(re.escape(c), "[" + "".join(map(re.escape, sorted(seconds[c]))) + "]") for c in seconds] + [
         ("vq", f"(?<={_CJK_RE_CLASS}.)")
     ]

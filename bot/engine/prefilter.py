@@ -406,7 +406,7 @@ def _emit_node(op: Any, av: Any) -> str | None:
     if op is _K.NOT_LITERAL:
         return None if av == 0 else f"[^{_escape(chr(av))}]"
     if op is _K.IN:
-        out = []
+        out: list[str] = []
         for cop, cav in av:
             if cop is _K.NEGATE and not out:
                 out.append("^")

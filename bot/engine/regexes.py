@@ -122,7 +122,7 @@ class _FieldPatterns:
                 free.append(pattern)
             else:
                 alternatives = split_alternatives(pattern)
-                clauses_of = [
+                alt_clauses = [
                     required_clauses(alt, case_sensitive=raw) if has_gap(alt) else None
                     for alt in alternatives
                 ]
@@ -131,15 +131,15 @@ class _FieldPatterns:
                     [cond.compiled]
                     if len(alternatives) == 1
                     else _compile_all(
-                        [alt for alt, clauses in zip(alternatives, clauses_of, strict=True) if clauses], opts
+                        [alt for alt, clauses in zip(alternatives, alt_clauses, strict=True) if clauses], opts
                     )
                 )
                 if compiled is None:
                     alternatives, compiled = [pattern], [cond.compiled]
-                    clauses_of = [required_clauses(pattern, case_sensitive=raw)]
+                    alt_clauses = [required_clauses(pattern, case_sensitive=raw)]
                 in_set: list[str] = []
                 regexps = iter(compiled)
-                for alt, clauses in zip(alternatives, clauses_of, strict=True):
+                for alt, clauses in zip(alternatives, alt_clauses, strict=True):
                     if clauses:
                         unit_clauses.append((cond.cond_id, _matcher(next(regexps)), clauses))
                     else:

@@ -426,6 +426,7 @@ def make_puppet_service_class() -> type:
         # -- 1.x field-3 setters -------------------------------------------
 
         async def _optional_text(self, route: str, id: str, value: str | None) -> str:
+            stream: Any
             async with self.channel_or_raise().request(
                 route, Cardinality.UNARY_UNARY, OptionalTextRequest, TextResponse
             ) as stream:
@@ -444,7 +445,9 @@ def make_puppet_service_class() -> type:
             text = await self._optional_text("/wechaty.Puppet/RoomAnnounce", room_id, announcement)
             return text if announcement is None else announcement
 
-        async def room_topic(self, room_id: str, new_topic: str | None = None) -> str:
+        async def room_topic(  # type: ignore[override]  # the 1.x service returns the topic, not None
+            self, room_id: str, new_topic: str | None = None
+        ) -> str:
             topic = await self._optional_text("/wechaty.Puppet/RoomTopic", room_id, new_topic)
             return topic if new_topic is None else new_topic
 
@@ -458,6 +461,7 @@ def make_puppet_service_class() -> type:
             """Stream the bytes of a UUID FileBox with the 1.x ``Download`` RPC."""
             chunks: list[bytes] = []
             size = 0
+            stream: Any
             async with self.channel_or_raise().request(
                 DOWNLOAD_ROUTE, Cardinality.UNARY_STREAM, DownloadRequest, DownloadResponse
             ) as stream:

@@ -30,7 +30,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from bot.errors import ActionFailed, NotAFriend, NotPermitted
 from bot.events import (
@@ -669,8 +669,9 @@ def qr_png(payload: str) -> bytes:
     import zxingcpp
     from PIL import Image
 
-    bitmap = memoryview(zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode).to_image(scale=6))
-    height, width = bitmap.shape[0], bitmap.shape[1]
+    image: Any = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode).to_image(scale=6)
+    bitmap = memoryview(image)  # zxingcpp's Image has the buffer protocol; its stubs do not say so
+    height, width = bitmap.shape[0], bitmap.shape[1]  # type: ignore[index]
     buf = io.BytesIO()
     Image.frombytes("L", (width, height), bytes(bitmap)).save(buf, "PNG")
     return buf.getvalue()

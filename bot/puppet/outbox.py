@@ -38,7 +38,7 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -637,7 +637,7 @@ class Outbox:
     async def _send_within_timeout(self, item: _Item) -> str:
         """One send; a send that hangs longer than ``send_timeout_s`` counts
         as failed, so one stuck call cannot hold every message back."""
-        call: Coroutine[object, object, str | None]
+        call: Awaitable[object]
         if item.kind == "say":
             call = self.port.say(item.target, item.text, item.mention_ids)
         elif item.kind == "say_private":

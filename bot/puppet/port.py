@@ -20,17 +20,21 @@ class ChatPort(Protocol):
     @property
     def bot_id(self) -> str: ...
 
-    async def say(self, room_id: str, text: str, mention_ids: Sequence[str] = ()) -> str:
-        """Say ``text`` in a room, @-mentioning ``mention_ids``; return the message id."""
+    def say(self, room_id: str, text: str, mention_ids: Sequence[str] = ()) -> Awaitable[str]:
+        """Say ``text`` in a room, @-mentioning ``mention_ids``; the message id when awaited.
+        (Awaitable rather than a coroutine: the outbox hands back a queued delivery.)"""
+        ...
 
-    async def say_private(self, contact_id: str, text: str) -> str:
+    def say_private(self, contact_id: str, text: str) -> Awaitable[str]:
         """Say ``text`` one-to-one; raise ``NotAFriend`` if the bot cannot."""
+        ...
 
     async def kick(self, room_id: str, contact_id: str) -> None:
         """Remove a member; raise ``NotPermitted`` without owner or admin rights."""
 
-    async def announce(self, room_id: str, text: str) -> None:
+    def announce(self, room_id: str, text: str) -> Awaitable[object]:
         """Set the group notice (群公告)."""
+        ...
 
     async def room_info(self, room_id: str) -> RoomInfo:
         """Topic, owner, admins and the live member list of a room."""

@@ -12,14 +12,14 @@ from sqlalchemy import update
 
 from bot.errors import StoreUnavailable
 from bot.store import Store
-from bot.store.models import BlacklistEntry
+from bot.store.base import BLACKLIST
 from bot.store.store import DOWN_ERRORS
 
 
 def remove_room_blacklist(store: Store, contact_id: str, room_id: str, *, by: str, at: datetime) -> int:
     """Remove only the entries that name this one room (not the bot-wide or
     database-wide ones a room admin must not lift for other rooms); returns how many."""
-    table = BlacklistEntry.__table__
+    table = BLACKLIST
     try:
         with store.engine.begin() as conn:
             return conn.execute(

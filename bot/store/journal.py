@@ -115,8 +115,9 @@ class Journal:
             self._fh.truncate(0)
             os.fsync(self._fh.fileno())
         elif self.path.exists():
-            self._open().truncate(0)
-            os.fsync(self._fh.fileno())
+            fh = self._open()
+            fh.truncate(0)
+            os.fsync(fh.fileno())
         self._torn = False
 
     def close(self) -> None:
