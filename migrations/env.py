@@ -9,7 +9,7 @@ from the project root works too, with the URL from ``-x db=URL``,
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -21,7 +21,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     # Migrations must not import application types: a UTC timestamp is
     # written as the plain timezone-aware DateTime it is stored as.
     if type_ == "type" and isinstance(obj, UTCDateTime):
@@ -57,6 +57,8 @@ def run_migrations_online() -> None:
         or os.environ.get("QUNGUARD_DB")
         or config.get_main_option("sqlalchemy.url")
     )
+    if not url:
+        raise SystemExit("migrations: no database URL (give -x db=URL or set QUNGUARD_DB)")
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
