@@ -25,6 +25,9 @@ The ``ladder:`` section of rules.yaml::
 Each incident counts once however many rules fired and however many messages
 it took: a member who sends twelve fragments in half a minute has flooded once,
 not twelve times, and cannot read the first warning before the last fragment.
+It is answered once too: the rest of it is recorded, and acted on only when a
+message is worse than what the incident was already answered with (no second
+public warning, mute or admins' notice for the same burst).
 """
 
 from __future__ import annotations
@@ -227,6 +230,9 @@ class Ladder:
         if real:
             severity = self.severity_for(real, past, at)
             n = self.offence_number(past, at)
+            dealt = self._dealt_with(past, at, n)
+            if dealt is not None and severity.rank <= dealt.rank:
+                return []  # more of an incident already answered at this tier: recorded, not repeated
             lead = max(real, key=lambda v: v.severity.rank)  # first of the most severe
         else:
             # Speaking while muted: reminded first, escalated when it happens again.
@@ -252,6 +258,22 @@ class Ladder:
             reason = admin_reason if step.kind in _ADMIN_FACING else member_reason
             actions.append(Action(step.kind, lead.room_id, lead.sender_id, step.duration, reason))
         return actions
+
+    def _dealt_with(self, past: Sequence[PastOffence], at: datetime, n: int) -> Severity | None:
+        """The tier the current incident was already answered at, when this message continues
+        it (earlier offences less than ``incident`` before): its worst offence, escalated as
+        the n-th incident. None for a message that starts a new incident."""
+        gap = self.policy.incident
+        earlier = sorted((o for o in past if o.at <= at), key=lambda o: o.at, reverse=True)
+        if gap <= timedelta(0) or not earlier or at - earlier[0].at >= gap:
+            return None
+        worst = earlier[0].severity
+        for before, after in pairwise(earlier):
+            if before.at - after.at >= gap:
+                break
+            if after.severity.rank > worst.rank:
+                worst = after.severity
+        return self._escalated(worst, n)
 
     def _escalated(self, severity: Severity, n: int) -> Severity:
         for threshold, sev in self.policy.escalate.items():

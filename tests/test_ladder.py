@@ -63,8 +63,20 @@ TIERS = [
     pytest.param(
         [Severity.MINOR],
         offences(90 * timedelta(seconds=1), 60 * timedelta(seconds=1), 30 * timedelta(seconds=1)),
-        [W],
-        id="burst-within-incident-counts-once",
+        [],
+        id="burst-within-incident-answered-once",
+    ),
+    pytest.param(
+        [Severity.SEVERE],
+        offences(60 * timedelta(seconds=1), 30 * timedelta(seconds=1)),
+        [K, NI, NA],
+        id="a-worse-offence-within-the-incident-is-answered",
+    ),
+    pytest.param(
+        [Severity.MINOR],
+        offences(5 * 60 * timedelta(seconds=1)),
+        [P, M],
+        id="after-the-incident-a-new-one-escalates",
     ),
     pytest.param(
         [Severity.MINOR], offences(HOUR, HOUR - timedelta(seconds=20)), [P, M], id="one-earlier-incident"

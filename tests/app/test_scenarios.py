@@ -512,10 +512,13 @@ def test_two_cases_deciding_the_same_removal_kick_once(tmp_path: Path) -> None:
 
     async def story(bot: Bot) -> None:
         await bot.says(LI, "澳门赌场上线了")
-        await bot.says(LI, "澳门赌场日赚千元")
+        await bot.says(LI, "澳门赌场日赚千元")  # the same incident: answered already
+        assert states(bot.store, 2) == {}, "nothing decided twice for one incident"
+        bot.clock.advance(minutes=3)  # a new incident while the admins have not acted yet
+        await bot.says(LI, "澳门赌场首充送彩金")
         requests = [s for s in bot.wechat.private_to(OWNER) if "请协助移出" in s.text]
         assert len(requests) == 1, "the admins are asked once"
-        assert states(bot.store, 2)["kick"] == "done"
+        assert states(bot.store, 3)["kick"] == "done"
 
     play(story, config=configured(), setup=setup, db=tmp_path)
 

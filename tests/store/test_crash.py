@@ -88,7 +88,8 @@ def chat(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     reference = f"sqlite:///{folder / 'reference.db'}"
     replay_to_the_end(reference, transcript, folder)
     expected = summary(reference)
-    assert len(expected) > 500 and all(kinds for _, kinds in expected.values())
+    # most cases act; the rest of an incident already answered is recorded without actions
+    assert len(expected) > 500 and sum(1 for _, kinds in expected.values() if kinds) > 100
     return transcript, expected
 
 
