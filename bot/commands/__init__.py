@@ -199,9 +199,10 @@ async def _private(app: App, msg: PrivateMessage) -> bool:
         ctx2 = replace(ctx, word="举报", args=quoted[1])
         await guarded(lambda c: member.report(c, quoted=quoted[0]))(ctx2)
         return True
-    found = member.appeal_in_free_text(text)
-    if found is not None:
-        await guarded(lambda c: member.file_appeal(c, found[0], found[1]))(replace(ctx, word="申诉"))
+    strict = member.appeal_in_free_text(text)
+    if strict is not None:
+        case_no, reason = strict
+        await guarded(lambda c: member.file_appeal(c, case_no, reason))(replace(ctx, word="申诉"))
         return True
     for word, yes in (("同意", True), ("驳回", False)):
         if text.startswith(word) and parse.case_and_rest(text[len(word) :]) is not None:
@@ -210,6 +211,18 @@ async def _private(app: App, msg: PrivateMessage) -> bool:
             ctx2 = replace(ctx, word=word, args=text[len(word) :].strip())
             await guarded(approve if yes else reject)(ctx2)
             return True
+    if text.startswith(("同意", "驳回")):
+        return False  # an admin's decision without a case number is no appeal
+    loose = member.appeal_in_sentence(text)
+    if loose is not None:
+        in_sentence_no, in_sentence_reason = loose
+        await guarded(lambda c: member.file_appeal(c, in_sentence_no, in_sentence_reason))(
+            replace(ctx, word="申诉")
+        )
+        return True
+    if member.wants_to_appeal(text):
+        await guarded(member.explain_appeal)(replace(ctx, word="申诉"))
+        return True
     if text.startswith(("#", "＃")):
         word = text[1:].split(maxsplit=1)[0] if text[1:].strip() else ""
         await ctx.reply_private(t.fill(t.UNKNOWN, word=word) if word else t.HELP_MEMBER)

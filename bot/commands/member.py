@@ -15,6 +15,7 @@ from bot.app.plugins import plugin_state
 from bot.commands import parse
 from bot.commands import texts as t
 from bot.commands.base import Refused, audit, display_name
+from bot.errors import StoreUnavailable
 from bot.quotes import split_quote
 from bot.verdicts import CATEGORY_ZH
 
@@ -118,12 +119,57 @@ _APPEAL = re.compile(
 )
 
 
+_APPEAL_WITHIN = re.compile(
+    r"(?:申诉|复核)(?:一下)?\s*[:：,，]?\s*(?:案件|案子|案)?(?:号|编号)?\s*(?:是|为)?\s*[#＃]?"
+    r"(\d{1,9})(?!\d)\s*[，,：:。]?\s*(.*)$",
+    re.DOTALL,
+)
+"""申诉 somewhere in a sentence, the case number right after it: 我要申诉 12 我没发广告."""
+_WANTS_TO_APPEAL = re.compile(
+    r"申诉|复核|冤枉|误判|误封|误伤|解除禁言|解禁|(为什么|凭什么|为啥)(要)?(禁言|踢|移出|警告|处罚|罚)我"
+)
+RECENT_CASES_SHOWN = 3
+RECENT_CASES_DAYS = 30
+
+
 async def appeal(ctx: CommandContext) -> None:
     parsed = parse.case_and_rest(ctx.args)
     if parsed is None:
-        await ctx.reply_private(t.APPEAL_USAGE)
+        await explain_appeal(ctx)
         return
     await file_appeal(ctx, parsed.case_no, parsed.rest)
+
+
+def wants_to_appeal(text: str) -> bool:
+    """A private message that asks about a penalty without the form an appeal takes."""
+    return _WANTS_TO_APPEAL.search(text) is not None
+
+
+async def explain_appeal(ctx: CommandContext) -> None:
+    """How to appeal, with the member's own recent case numbers (they rarely keep the notice)."""
+    app = ctx.app
+    since = ctx.at - timedelta(days=RECENT_CASES_DAYS)
+    try:
+        recent = [
+            c
+            for c in app.store.cases(contact_id=ctx.sender_id, since=since, limit=10)
+            if c.state != "pardoned"
+        ][:RECENT_CASES_SHOWN]
+    except StoreUnavailable:
+        recent = []
+    text = t.APPEAL_USAGE
+    if recent:
+        listed = "；".join(
+            t.fill(
+                t.APPEAL_RECENT_CASE,
+                case=c.case_no,
+                topic=app.rooms.topic(c.room_id),
+                at=f"{c.created_at.astimezone(app.tz):%m-%d %H:%M}",
+            )
+            for c in recent
+        )
+        text += t.fill(t.APPEAL_RECENT, cases=listed)
+    await ctx.reply_private(text)
 
 
 async def file_appeal(ctx: CommandContext, case_no: int, text: str) -> None:
@@ -301,6 +347,15 @@ async def report(ctx: CommandContext, quoted: str = "") -> None:
 def appeal_in_free_text(text: str) -> tuple[int, str] | None:
     """``申诉17 理由`` / ``申诉：17，理由``: the forms a member types without a space."""
     m = _APPEAL.match(text)
+    if not m:
+        return None
+    return int(m.group(1)), m.group(2).strip()
+
+
+def appeal_in_sentence(text: str) -> tuple[int, str] | None:
+    """``我要申诉 12 我没发广告``, ``申诉一下，案件号是12``: 申诉 inside a sentence, the case
+    number right after it."""
+    m = _APPEAL_WITHIN.search(text)
     if not m:
         return None
     return int(m.group(1)), m.group(2).strip()

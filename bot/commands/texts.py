@@ -82,6 +82,8 @@ HELP_MEMBER = (
 RULES = "本群群规要点：\n{rules}\n违规处理：{ladder}。\n对处理有异议，可私聊我“申诉 案件号 理由”。"
 
 APPEAL_USAGE = "申诉请私聊我发送：申诉 案件号 理由，例如“申诉 17 我发的是公司招聘，不是广告”。"
+APPEAL_RECENT = "你最近的案件：{cases}。"
+APPEAL_RECENT_CASE = "案件 {case}（「{topic}」，{at}）"
 APPEAL_NOT_YOURS = "没有找到你名下的案件 {case}，请核对案件号（见处理通知）。"
 APPEAL_RECEIVED = "已收到你对案件 {case} 的申诉，管理员会尽快复核，结果会私信告诉你。"
 APPEAL_OPEN_ALREADY = "你对案件 {case} 的申诉已在处理中，请耐心等待。"

@@ -162,3 +162,43 @@ def test_a_member_flooding_reports_is_asked_to_wait(tmp_path: Path) -> None:
         assert sum("【举报】" in s.text for s in bot.wechat.private_to(OWNER)) == 4
 
     play(story, config=config(), setup=two_rooms, db=tmp_path)
+
+
+def test_an_appeal_written_as_a_sentence_is_filed(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(WU, "需要资料的加微信 wu888")
+        await private(bot, WU, "我要申诉 1 我没发广告，是同事问我要联系方式")
+        assert last_private(bot, WU) == "已收到你对案件 1 的申诉，管理员会尽快复核，结果会私信告诉你。"
+        assert bot.store.appeals(case_no=1)[0].text == "我没发广告，是同事问我要联系方式"
+
+    play(story, config=config(), setup=two_rooms, db=tmp_path)
+
+
+def test_a_member_who_asks_about_a_penalty_is_told_how_to_appeal_and_their_case_numbers(
+    tmp_path: Path,
+) -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(WU, "需要资料的加微信 wu888")
+        await private(bot, WU, "为什么禁言我？我冤枉啊")
+        told = last_private(bot, WU)
+        assert told.startswith("申诉请私聊我发送：申诉 案件号 理由")
+        assert f"你最近的案件：案件 1（「{TOPIC}」，" in told
+        assert bot.store.appeals(state=None) == [], "nothing filed without a case number"
+
+        before = len(bot.wechat.private_to(LI))
+        await private(bot, LI, "你好，周末活动几点集合？")
+        assert len(bot.wechat.private_to(LI)) == before, "other private chat is left alone"
+
+    play(story, config=config(), setup=two_rooms, db=tmp_path)
+
+
+def test_an_admin_decision_without_a_case_number_is_no_appeal(tmp_path: Path) -> None:
+    async def story(bot: Bot) -> None:
+        await bot.says(WU, "需要资料的加微信 wu888")
+        await private(bot, WU, "申诉 1 我没发广告")
+        before = len(bot.wechat.private_to(OWNER))
+        await private(bot, OWNER, "同意，复核过了")
+        assert bot.store.appeals(case_no=1)[0].state == "open"
+        assert not any("申诉请私聊我发送" in s.text for s in bot.wechat.private_to(OWNER)[before:])
+
+    play(story, config=config(), setup=two_rooms, db=tmp_path)
