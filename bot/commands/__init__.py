@@ -140,8 +140,8 @@ async def show_help(ctx: CommandContext) -> None:
 
 
 SPECS: tuple[Spec, ...] = (
-    Spec(("帮助", "help", "?", "？"), show_help, "#帮助", "查看命令", admin_only=False),
-    Spec(("群规", "rules"), member.show_rules, "#群规", "查看群规", admin_only=False),
+    Spec(("帮助", "菜单", "命令", "help", "?", "？"), show_help, "#帮助", "查看命令", admin_only=False),
+    Spec(("群规", "规则", "群规则", "rules"), member.show_rules, "#群规", "查看群规", admin_only=False),
     Spec(
         ("举报", "report"),
         member.report,

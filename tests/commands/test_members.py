@@ -37,6 +37,8 @@ def test_rules_in_the_room_once_then_privately(tmp_path: Path) -> None:
         assert len(bot.wechat.room_said(ROOM)) == 2
         await private(bot, LI, "群规")
         assert last_private(bot, LI).startswith("本群群规要点：")
+        await bot.says(LI, "#规则")  # the word members also use
+        assert last_private(bot, LI).startswith("本群群规要点：")
 
     play(story, config=config(), setup=two_rooms, db=tmp_path)
 
