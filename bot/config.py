@@ -118,9 +118,14 @@ class LifecycleRoomConfig:
         return RoomSelector(self.room, self.name_contains).matches(room_id, topic)
 
 
+DEFAULT_WELCOME = "欢迎 {name} 入群！邀请人：{inviter}。请先看看群规：\n{rules}"
+"""The welcome when the config names none: admins want new members to see the rules at once
+(``lifecycle.welcome: ""`` switches it off)."""
+
+
 @dataclass(frozen=True)
 class LifecycleConfig:
-    welcome: str = ""
+    welcome: str = DEFAULT_WELCOME
     welcome_merge_s: float = 20.0  # joins this soon after a welcome are welcomed together; 0: each at once
     nickname_pattern: str = ""
     nickname_deadline_h: int = 24

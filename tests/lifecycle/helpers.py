@@ -39,7 +39,8 @@ __all__ = [
 def config(*, schedule: dict | None = None, **lifecycle: object) -> Config:
     base = make_config(rooms=(RoomSelector(id=ROOM),))
     sched = {"quiet_hours": "", **(schedule or {})}
-    lc = {"welcome_merge_s": 0.0, **lifecycle}  # welcomed at once unless a test merges them
+    # welcomed at once unless a test merges them; no welcome unless a test asks for one
+    lc = {"welcome_merge_s": 0.0, "welcome": "", **lifecycle}
     return replace(base, lifecycle=LifecycleConfig(**lc), schedule=ScheduleConfig(**sched))  # type: ignore[arg-type]
 
 

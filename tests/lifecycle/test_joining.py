@@ -46,13 +46,26 @@ def test_a_new_member_is_welcomed_by_name_with_the_inviter_and_the_rules(tmp_pat
     play(story, config=config(welcome=WELCOME), setup=setup, db=tmp_path)
 
 
-def test_no_welcome_is_configured_so_none_is_sent(tmp_path: Path) -> None:
+def test_the_welcome_switched_off_sends_none(tmp_path: Path) -> None:
     async def story(bot: Bot) -> None:
         await bot.joins(NEW, inviter=LI)
         assert room_lines(bot, NEW) == []
         assert bot.store.member(ROOM, NEW).inviter_id == LI, "the inviter is recorded all the same"
 
-    play(story, config=config(), setup=room, db=tmp_path)
+    play(story, config=config(welcome=""), setup=room, db=tmp_path)
+
+
+def test_a_config_that_names_no_welcome_welcomes_with_the_rules(tmp_path: Path) -> None:
+    from bot.config import LifecycleConfig
+
+    async def story(bot: Bot) -> None:
+        await bot.joins(NEW, inviter=LI)
+        [welcome] = room_lines(bot, NEW)
+        assert welcome.startswith("欢迎 小王 入群！邀请人：李四。请先看看群规：")
+        assert "禁止广告引流" in welcome
+
+    cfg = config()
+    play(story, config=replace(cfg, lifecycle=LifecycleConfig(welcome_merge_s=0.0)), setup=room, db=tmp_path)
 
 
 def test_nickname_deadline_reminds_halfway_then_tells_the_admins_once(tmp_path: Path) -> None:
