@@ -34,6 +34,13 @@ from build_heldout import flood_flags  # noqa: E402
 # Measured 16:13 UTC: 0.889; 17:22 UTC after the rules engineer's fixes: 0.908 (clean false alarms 1/220).
 MACRO_F1_FLOOR = 0.87
 CLEAN_FALSE_ALARM_CEILING = 0.02
+FRESH = HERE / "fresh"
+"""A second corpus in six more rooms (tests/heldout/fresh/README.md), written without
+looking at the rules: macro F1 0.851 on first sight (abuse recall 0.56, banned topics 0.67).
+The rules were then widened against its misses, fixing general causes with examples of
+their own wording, to 1.000: an upper bound from then on, kept here as a regression guard."""
+FRESH_MACRO_F1_FLOOR = 0.97
+FLOORS = {"heldout": (HERE, MACRO_F1_FLOOR), "fresh": (FRESH, FRESH_MACRO_F1_FLOOR)}
 
 MESSAGE_CATEGORIES = ("ad", "banned_topic", "abuse")
 CATEGORIES = (*MESSAGE_CATEGORIES, "flood")
@@ -137,18 +144,24 @@ class Score:
         )
 
 
+@pytest.fixture(scope="module", params=sorted(FLOORS))
+def corpus(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def score() -> Score:
-    with ThreadPoolExecutor(max_workers=len(TRANSCRIPTS)) as pool:
-        outputs = list(pool.map(replay, TRANSCRIPTS))
+def score(corpus: str) -> Score:
+    transcripts = sorted(FLOORS[corpus][0].glob("*.jsonl"))
+    with ThreadPoolExecutor(max_workers=len(transcripts)) as pool:
+        outputs = list(pool.map(replay, transcripts))
     result = Score()
-    for path, got in zip(TRANSCRIPTS, outputs, strict=True):
+    for path, got in zip(transcripts, outputs, strict=True):
         result.add_transcript(path, got)
     return result
 
 
-def test_heldout_macro_f1_stays_above_floor(score: Score) -> None:
-    assert score.macro_f1 >= MACRO_F1_FLOOR, score.report()
+def test_heldout_macro_f1_stays_above_floor(score: Score, corpus: str) -> None:
+    assert score.macro_f1 >= FLOORS[corpus][1], score.report()
 
 
 def test_heldout_clean_lines_are_rarely_flagged(score: Score) -> None:
@@ -165,8 +178,9 @@ def test_every_category_is_scored(score: Score) -> None:
 # The corpus itself: what the labels promise must hold, or the score means nothing.
 
 
-def test_single_messages_never_flood_by_construction() -> None:
-    rows = read_rows(HERE / "messages.jsonl")
+@pytest.mark.parametrize("folder", [HERE, FRESH], ids=["heldout", "fresh"])
+def test_single_messages_never_flood_by_construction(folder: Path) -> None:
+    rows = read_rows(folder / "messages.jsonl")
     senders = [row["from"] for row in rows]
     assert len(set(senders)) == len(senders), "each single message must come from its own sender"
     times = [datetime.fromisoformat(row["ts"]) for row in rows]
@@ -176,7 +190,9 @@ def test_single_messages_never_flood_by_construction() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [p for p in TRANSCRIPTS if p.name.startswith("flood_")], ids=lambda p: p.stem
+    "path",
+    [p for p in (*TRANSCRIPTS, *sorted(FRESH.glob("*.jsonl"))) if p.name.startswith("flood_")],
+    ids=lambda p: f"{p.parent.name}-{p.stem}",
 )
 def test_flood_labels_follow_the_flood_rules(path: Path) -> None:
     rows = read_rows(path)
