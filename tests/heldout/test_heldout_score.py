@@ -7,9 +7,10 @@ evaluation runs) and scores it with the rules of ``shared/eval/score.py``:
 ad, banned_topic and abuse per message, flood per sender and transcript, and
 any violation on a clean line counts as a false alarm.
 
-The floors are a regression guard set a little below what the rules scored
-when they were last measured (macro F1 0.997, no false alarm on 220 clean
-lines; the closing notes of the rules issue give the history), not a target: raise them when the rules improve, never tune rules to single lines.
+The floors are a regression guard set below what the rules scored when they
+were last measured (macro F1 1.000 on both corpora, no false alarm on their 220
+and 305 clean lines; the closing notes of the rules issue give the history), not
+a target: raise them when the rules improve, never tune rules to single lines.
 """
 
 from __future__ import annotations
