@@ -41,7 +41,17 @@ looking at the rules: macro F1 0.851 on first sight (abuse recall 0.56, banned t
 The rules were then widened against its misses, fixing general causes with examples of
 their own wording, to 1.000: an upper bound from then on, kept here as a regression guard."""
 FRESH_MACRO_F1_FLOOR = 0.97
-FLOORS = {"heldout": (HERE, MACRO_F1_FLOOR), "fresh": (FRESH, FRESH_MACRO_F1_FLOOR)}
+BLIND2 = HERE / "blind2"
+"""A third corpus in six more rooms (tests/heldout/blind2/README.md), written without looking
+at the rules after they had been widened on the fresh one: macro F1 0.845 on first sight
+(0.832 with the rules before that widening). A few general fixes to its false alarms and
+misses followed (0.870), so it too is no longer blind."""
+BLIND2_MACRO_F1_FLOOR = 0.85
+FLOORS = {
+    "heldout": (HERE, MACRO_F1_FLOOR),
+    "fresh": (FRESH, FRESH_MACRO_F1_FLOOR),
+    "blind2": (BLIND2, BLIND2_MACRO_F1_FLOOR),
+}
 
 MESSAGE_CATEGORIES = ("ad", "banned_topic", "abuse")
 CATEGORIES = (*MESSAGE_CATEGORIES, "flood")
@@ -179,7 +189,7 @@ def test_every_category_is_scored(score: Score) -> None:
 # The corpus itself: what the labels promise must hold, or the score means nothing.
 
 
-@pytest.mark.parametrize("folder", [HERE, FRESH], ids=["heldout", "fresh"])
+@pytest.mark.parametrize("folder", [HERE, FRESH, BLIND2], ids=["heldout", "fresh", "blind2"])
 def test_single_messages_never_flood_by_construction(folder: Path) -> None:
     rows = read_rows(folder / "messages.jsonl")
     senders = [row["from"] for row in rows]
@@ -192,7 +202,11 @@ def test_single_messages_never_flood_by_construction(folder: Path) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [p for p in (*TRANSCRIPTS, *sorted(FRESH.glob("*.jsonl"))) if p.name.startswith("flood_")],
+    [
+        p
+        for p in (*TRANSCRIPTS, *sorted(FRESH.glob("*.jsonl")), *sorted(BLIND2.glob("*.jsonl")))
+        if p.name.startswith("flood_")
+    ],
     ids=lambda p: f"{p.parent.name}-{p.stem}",
 )
 def test_flood_labels_follow_the_flood_rules(path: Path) -> None:
