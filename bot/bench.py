@@ -192,19 +192,16 @@ def profile(rules_path: Path, words: int, messages: int) -> str:
 def stages(rules_path: Path, words: int, messages: int, reps: int) -> dict[str, Any]:
     """Where an engine's time goes, stage by stage (:func:`bot.bench_measure.measure_stages`),
     next to the whole engine and the floor: medians of ``reps`` runs, µs per message."""
-    import ahocorasick_rs
-
-    from bot.bench_measure import STAGES, measure_stages, measure_whole, median
+    from bot.bench_measure import STAGES, Baselines, measure_stages, measure_whole, median
     from bot.bench_workload import bench_rules, lexicon_words, make_workload
     from bot.engine import Engine, load_rules
-    from bot.engine.normalize import normalize
 
     with tempfile.TemporaryDirectory(prefix="qunguard-bench-") as tmp:
         lexicon = lexicon_words(words)
         rules = load_rules(bench_rules(rules_path, lexicon, Path(tmp)))
     judged = make_workload(messages, lexicon).messages()
     warm_up = make_workload(WARM_UP, lexicon, seed=12).messages()
-    floor_scan = ahocorasick_rs.AhoCorasick(sorted({normalize(w) for w in lexicon})).find_matches_as_indexes
+    floor_scan = Baselines(lexicon, (), ()).scan  # the benchmark's own floor automaton
     runs = []
     for _ in range(reps):
         run = measure_stages(Engine(rules), judged, warm_up)

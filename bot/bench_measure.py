@@ -190,9 +190,9 @@ def measure_stages(
     warm_up: Sequence[tuple[Message, Sender]] = (),
 ) -> dict[str, float]:
     """Microseconds per message of each stage the engine runs on a text, each stage called
-    directly (no context, no caching, no rule judging), on a fresh engine; then the whole
-    :meth:`Engine.evaluate` on another fresh engine, and the floor. What the stages add up to
-    is the least the engine could cost with no glue at all.
+    directly (no context, no caching, no rule judging), on a fresh engine. What the stages add
+    up to is the least the engine could cost with no glue at all (:func:`measure_whole` times
+    the whole :meth:`Engine.evaluate` and the floor beside it).
 
     Stages: the character fold; the rest of :func:`normalize`; the word automaton with its
     boundary checks; the regex index on the text (its literal automaton, RE2 set and the

@@ -320,8 +320,8 @@ class App:
             return
         facts = self.member(msg.room_id, msg.sender_id)
         late = self._said_before_going(msg, facts)
-        underway = self.removals_underway.get((msg.room_id, msg.sender_id), False)
-        if underway is not False and not late:
+        underway = (msg.room_id, msg.sender_id) in self.removals_underway
+        if underway and not late:
             # The rest of a burst while their removal is on its way: judged and recorded, but
             # the case that removes them has said all there is to say. No warning, reminder or
             # admins' notice per message, and no second removal.
@@ -330,7 +330,7 @@ class App:
                 msg.id,
                 msg.room_id,
                 msg.sender_id,
-                underway,
+                self.removals_underway[(msg.room_id, msg.sender_id)],
             )
         if late:
             # Delivered late (the burst they were removed for): judged and recorded like any
@@ -370,7 +370,7 @@ class App:
             sender,
             content=judged is Judged.FULLY,
             own_words=own_words(msg.text) if judged is Judged.FLOOD_ONLY else None,
-            decide=not late and underway is False,
+            decide=not (late or underway),
         )
         if decision.duplicate:  # redelivered after a restart: counted and acted on the first time
             log.info("message %s in %s was handled before (case %s)", msg.id, msg.room_id, decision.case_no)
@@ -604,7 +604,7 @@ class App:
             await self.executor.execute(ctx, actions)
         finally:
             key = (ctx.room_id, ctx.contact_id)
-            if removes and self.removals_underway.get(key, False) == ctx.case_no:
+            if removes and key in self.removals_underway and self.removals_underway[key] == ctx.case_no:
                 del self.removals_underway[key]
 
     def _said_before_going(self, msg: Message, facts: MemberView | None) -> bool:

@@ -199,11 +199,14 @@ async def _private(app: App, msg: PrivateMessage) -> bool:
         ctx2 = replace(ctx, word="举报", args=quoted[1])
         await guarded(lambda c: member.report(c, quoted=quoted[0]))(ctx2)
         return True
-    strict = member.appeal_in_free_text(text)
-    if strict is not None:
-        case_no, reason = strict
+
+    async def appeal(found: tuple[int, str]) -> bool:
+        case_no, reason = found
         await guarded(lambda c: member.file_appeal(c, case_no, reason))(replace(ctx, word="申诉"))
         return True
+
+    if (found := member.appeal_in_free_text(text)) is not None:
+        return await appeal(found)
     for word, yes in (("同意", True), ("驳回", False)):
         if text.startswith(word) and parse.case_and_rest(text[len(word) :]) is not None:
             if not any(app.rooms.is_admin(r, msg.sender_id) for r in app.rooms.info):
@@ -213,13 +216,8 @@ async def _private(app: App, msg: PrivateMessage) -> bool:
             return True
     if text.startswith(("同意", "驳回")):
         return False  # an admin's decision without a case number is no appeal
-    loose = member.appeal_in_sentence(text)
-    if loose is not None:
-        in_sentence_no, in_sentence_reason = loose
-        await guarded(lambda c: member.file_appeal(c, in_sentence_no, in_sentence_reason))(
-            replace(ctx, word="申诉")
-        )
-        return True
+    if (found := member.appeal_in_sentence(text)) is not None:
+        return await appeal(found)
     if member.wants_to_appeal(text):
         await guarded(member.explain_appeal)(replace(ctx, word="申诉"))
         return True

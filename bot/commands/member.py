@@ -346,19 +346,17 @@ async def report(ctx: CommandContext, quoted: str = "") -> None:
 
 def appeal_in_free_text(text: str) -> tuple[int, str] | None:
     """``申诉17 理由`` / ``申诉：17，理由``: the forms a member types without a space."""
-    m = _APPEAL.match(text)
-    if not m:
-        return None
-    return int(m.group(1)), m.group(2).strip()
+    return _case_and_reason(_APPEAL.match(text))
 
 
 def appeal_in_sentence(text: str) -> tuple[int, str] | None:
     """``我要申诉 12 我没发广告``, ``申诉一下，案件号是12``: 申诉 inside a sentence, the case
     number right after it."""
-    m = _APPEAL_WITHIN.search(text)
-    if not m:
-        return None
-    return int(m.group(1)), m.group(2).strip()
+    return _case_and_reason(_APPEAL_WITHIN.search(text))
+
+
+def _case_and_reason(m: re.Match[str] | None) -> tuple[int, str] | None:
+    return (int(m.group(1)), m.group(2).strip()) if m else None
 
 
 REPORT_WORDS = ("举报", "report")

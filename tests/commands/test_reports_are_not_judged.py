@@ -78,19 +78,25 @@ def test_the_same_words_without_the_report_command_are_still_moderated(tmp_path:
     play(story, config=config(), setup=two_rooms, db=tmp_path)
 
 
-def with_flood_rule(tmp_path: Path) -> Path:
+def with_rule(tmp_path: Path, rule: str) -> Path:
+    """The app tests' rules plus one more rule (YAML lines under ``rules:``)."""
     rules = tmp_path / "rules.yaml"
     shutil.copyfile(RULES, rules)
     with rules.open("a", encoding="utf-8") as f:
-        f.write(
-            "  - name: flood-burst\n"
-            "    category: flood\n"
-            "    severity: minor\n"
-            "    description: 短时间内连发多条\n"
-            "    message: 请勿刷屏，有问题一条说完整就好。\n"
-            "    flood: {burst: {messages: 2, seconds: 60}}\n"
-        )
+        f.write(rule)
     return rules
+
+
+def with_flood_rule(tmp_path: Path) -> Path:
+    return with_rule(
+        tmp_path,
+        "  - name: flood-burst\n"
+        "    category: flood\n"
+        "    severity: minor\n"
+        "    description: 短时间内连发多条\n"
+        "    message: 请勿刷屏，有问题一条说完整就好。\n"
+        "    flood: {burst: {messages: 2, seconds: 60}}\n",
+    )
 
 
 def test_a_member_spamming_reports_is_still_caught_flooding(tmp_path: Path) -> None:
@@ -138,18 +144,15 @@ def test_a_link_the_reporter_posts_is_judged_but_one_in_the_quoted_message_is_no
     the reported message, which the admins get and judge."""
 
     async def story(bot: Bot) -> None:
-        rules = tmp_path / "rules.yaml"
-        shutil.copyfile(RULES, rules)
-        with rules.open("a", encoding="utf-8") as f:
-            f.write(
-                "  - name: ad-short-link\n"
-                "    category: ad\n"
-                "    severity: minor\n"
-                "    description: 短链接\n"
-                "    message: 群内禁止发短链接。\n"
-                "    when: {domain: {deny: [t.cn]}}\n"
-            )
-        bot.app.rules.path = rules
+        bot.app.rules.path = with_rule(
+            tmp_path,
+            "  - name: ad-short-link\n"
+            "    category: ad\n"
+            "    severity: minor\n"
+            "    description: 短链接\n"
+            "    message: 群内禁止发短链接。\n"
+            "    when: {domain: {deny: [t.cn]}}\n",
+        )
         assert await bot.app.rules.reload() is None
 
         await bot.says(
